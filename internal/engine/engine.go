@@ -1,0 +1,352 @@
+// Package engine is recommend's core: it keeps papers in the store of record,
+// their vectors in an in-memory index per embedding model, and answers
+// related-paper, search and recommendation queries. It knows nothing of HTTP.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/recommend-dev/recommend/embeddings"
+	"github.com/recommend-dev/recommend/internal/errs"
+	"github.com/recommend-dev/recommend/internal/paper"
+)
+
+// ErrNotFound is what a Store returns (wrapped or not) for an unknown ID.
+// The engine is given it in Config so that it needs no store package.
+
+// Store is the store of record the engine needs: durable papers and vectors
+// per model. internal/store implements it on bbolt.
+type Store interface {
+	PutPapers(papers []paper.Paper, model string, vectors [][]float32) error
+	PutVectors(model string, ids []string, vectors [][]float32) error
+	Get(id string) (paper.Paper, error)
+	Delete(id string) error
+	List(offset, limit int) ([]paper.Paper, int, error)
+	Count() (int, error)
+	Scan(model string, fn func(p paper.Paper, vec []float32) error) error
+}
+
+// Config holds the engine's dependencies.
+type Config struct {
+	Store Store
+	// NotFound is the store's sentinel error for an unknown ID.
+	NotFound error
+	// Embedder turns texts into vectors; wrap it in a cache so that nothing
+	// is embedded twice.
+	Embedder embeddings.Embedder
+	Logger   *slog.Logger
+	// EmbedBatch is how many papers are embedded per call when (re)loading.
+	EmbedBatch int
+}
+
+// Engine answers queries over the stored papers. It is safe for concurrent
+// use.
+type Engine struct {
+	store    Store
+	notFound error
+	emb      embeddings.Embedder
+	log      *slog.Logger
+	batch    int
+
+	index *semanticIndex
+
+	// writeMu serialises writes so that the store and the index see them in
+	// the same order.
+	writeMu sync.Mutex
+
+	infoMu sync.RWMutex
+	info   map[string]docInfo // what filters need, per stored paper
+
+	ready atomic.Bool
+}
+
+// docInfo is the little the engine keeps in memory per paper to filter
+// results without reading the store.
+type docInfo struct {
+	published string // "2006-01-02" or ""
+}
+
+// New returns an engine with an empty index; call Load to fill it from the
+// store.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil || cfg.Embedder == nil {
+		return nil, errors.New("engine: a store and an embedder are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.EmbedBatch <= 0 {
+		cfg.EmbedBatch = 64
+	}
+	ix, err := newSemanticIndex(cfg.Embedder.Model(), cfg.Embedder.Dimensions())
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		store:    cfg.Store,
+		notFound: cfg.NotFound,
+		emb:      cfg.Embedder,
+		log:      cfg.Logger,
+		batch:    cfg.EmbedBatch,
+		index:    ix,
+		info:     map[string]docInfo{},
+	}, nil
+}
+
+// Model is the name of the embedding model whose vectors the engine serves.
+func (e *Engine) Model() string { return e.emb.Model() }
+
+// Dimensions is the size of the model's vectors.
+func (e *Engine) Dimensions() int { return e.emb.Dimensions() }
+
+// Ready reports whether Load has finished.
+func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// Len is the number of papers in the index.
+func (e *Engine) Len() int { return e.index.Len() }
+
+// Load fills the index from the store. Papers that have no vector for the
+// engine's model (the model changed, or they were stored without one) are
+// embedded now, in batches, and their vectors stored.
+func (e *Engine) Load(ctx context.Context) error {
+	start := time.Now()
+	model := e.Model()
+	var (
+		ids     []string
+		vecs    [][]float32
+		missing []paper.Paper
+		n       int
+	)
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		err := e.index.Add(ctx, ids, vecs)
+		ids, vecs = ids[:0], vecs[:0]
+		return err
+	}
+	err := e.store.Scan(model, func(p paper.Paper, vec []float32) error {
+		n++
+		e.setInfo(p)
+		if vec == nil {
+			missing = append(missing, p)
+			return nil
+		}
+		ids = append(ids, p.ID)
+		vecs = append(vecs, vec)
+		if len(ids) >= 4096 {
+			return flush()
+		}
+		return ctx.Err()
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("engine: load index from store: %w", err)
+	}
+	if len(missing) > 0 {
+		e.log.Info("embedding papers that have no vector for the model", "model", model, "papers", len(missing), "stored", n)
+		for len(missing) > 0 {
+			batch := missing[:min(e.batch, len(missing))]
+			missing = missing[len(batch):]
+			vs, err := e.embedPapers(ctx, batch)
+			if err != nil {
+				return err
+			}
+			ids := make([]string, len(batch))
+			for i, p := range batch {
+				ids[i] = p.ID
+			}
+			e.writeMu.Lock()
+			err = e.store.PutVectors(model, ids, vs)
+			if err == nil {
+				err = e.index.Add(ctx, ids, vs)
+			}
+			e.writeMu.Unlock()
+			if err != nil {
+				return fmt.Errorf("engine: store re-embedded vectors: %w", err)
+			}
+		}
+	}
+	e.ready.Store(true)
+	e.log.Info("index loaded", "model", model, "dimensions", e.Dimensions(), "papers", e.index.Len(), "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (e *Engine) setInfo(p paper.Paper) {
+	e.infoMu.Lock()
+	e.info[p.ID] = docInfo{published: p.Published}
+	e.infoMu.Unlock()
+}
+
+// embedPapers embeds the text of each paper.
+func (e *Engine) embedPapers(ctx context.Context, ps []paper.Paper) ([][]float32, error) {
+	texts := make([]string, len(ps))
+	for i, p := range ps {
+		texts[i] = p.Text()
+	}
+	return e.embed(ctx, texts)
+}
+
+// embed calls the embedder and checks what it returns.
+func (e *Engine) embed(ctx context.Context, texts []string) ([][]float32, error) {
+	vs, err := e.emb.Embed(ctx, texts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var ae *errs.Error
+		if errors.As(err, &ae) {
+			return nil, err
+		}
+		return nil, errs.Wrap(errs.Upstream, err, "embedding with %s failed: %v", e.Model(), err)
+	}
+	if len(vs) != len(texts) {
+		return nil, errs.Errorf(errs.Upstream, "embedder %s returned %d vectors for %d texts", e.Model(), len(vs), len(texts))
+	}
+	for i, v := range vs {
+		if len(v) != e.Dimensions() {
+			return nil, errs.Errorf(errs.Upstream, "embedder %s returned a %d-dimensional vector for input %d, want %d", e.Model(), len(v), i, e.Dimensions())
+		}
+	}
+	return vs, nil
+}
+
+// Get returns the stored paper with the given id.
+func (e *Engine) Get(id string) (paper.Paper, error) {
+	p, err := e.store.Get(id)
+	if err != nil {
+		if e.isNotFound(err) {
+			return paper.Paper{}, errs.Errorf(errs.NotFound, "no paper with id %q", id)
+		}
+		return paper.Paper{}, fmt.Errorf("engine: get %q: %w", id, err)
+	}
+	return p, nil
+}
+
+func (e *Engine) isNotFound(err error) bool {
+	return e.notFound != nil && errors.Is(err, e.notFound)
+}
+
+// List returns a page of stored papers in ID order and the total count.
+func (e *Engine) List(offset, limit int) ([]paper.Paper, int, error) {
+	ps, total, err := e.store.List(offset, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("engine: list papers: %w", err)
+	}
+	return ps, total, nil
+}
+
+// MaxPutBatch is the most papers one Put call accepts.
+const MaxPutBatch = 1000
+
+// Put embeds papers, stores them and their vectors in one transaction, and
+// indexes them. An existing ID is updated. Either every paper is stored or
+// none is.
+func (e *Engine) Put(ctx context.Context, ps []paper.Paper) error {
+	if len(ps) == 0 {
+		return errs.Field("papers", "no papers given")
+	}
+	if len(ps) > MaxPutBatch {
+		return errs.Errorf(errs.TooLarge, "%d papers in one request; the limit is %d", len(ps), MaxPutBatch)
+	}
+	seen := make(map[string]int, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		p.ID = strings.TrimSpace(p.ID)
+		p.Title = strings.TrimSpace(p.Title)
+		p.Abstract = strings.TrimSpace(p.Abstract)
+		if err := ValidatePaper(*p); err != nil {
+			if len(ps) > 1 {
+				err.Message = fmt.Sprintf("papers[%d]: %s", i, err.Message)
+				err.Param = fmt.Sprintf("papers[%d].%s", i, err.Param)
+			}
+			return err
+		}
+		if j, dup := seen[p.ID]; dup {
+			return errs.Field(fmt.Sprintf("papers[%d].id", i), "papers[%d] and papers[%d] have the same id %q", j, i, p.ID)
+		}
+		seen[p.ID] = i
+	}
+	vecs, err := e.embedPapers(ctx, ps)
+	if err != nil {
+		return err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if err := e.store.PutPapers(ps, e.Model(), vecs); err != nil {
+		return fmt.Errorf("engine: store %d papers: %w", len(ps), err)
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+		e.setInfo(p)
+	}
+	// The store has them: index them even if the caller has gone away.
+	if err := e.index.Add(context.WithoutCancel(ctx), ids, vecs); err != nil {
+		return fmt.Errorf("engine: index %d papers: %w", len(ps), err)
+	}
+	return nil
+}
+
+// Limits on paper fields.
+const (
+	MaxIDLen       = 256
+	MaxTitleLen    = 1000
+	MaxAbstractLen = 20000
+)
+
+// ValidatePaper checks a paper's fields and says which one is wrong.
+func ValidatePaper(p paper.Paper) *errs.Error {
+	switch {
+	case p.ID == "":
+		return errs.Field("id", "id is required")
+	case len(p.ID) > MaxIDLen:
+		return errs.Field("id", "id is %d bytes long; the limit is %d", len(p.ID), MaxIDLen)
+	case strings.ContainsAny(p.ID, " \t\r\n?#"):
+		return errs.Field("id", "id %q contains whitespace, '?' or '#'", p.ID)
+	case p.Title == "":
+		return errs.Field("title", "title is required")
+	case len(p.Title) > MaxTitleLen:
+		return errs.Field("title", "title is %d bytes long; the limit is %d", len(p.Title), MaxTitleLen)
+	case p.Abstract == "":
+		return errs.Field("abstract", "abstract is required")
+	case len(p.Abstract) > MaxAbstractLen:
+		return errs.Field("abstract", "abstract is %d bytes long; the limit is %d", len(p.Abstract), MaxAbstractLen)
+	case p.Published != "" && !validDate(p.Published):
+		return errs.Field("published", "published %q is not a date like 2024-01-31", p.Published)
+	case p.AuthorCount < 0:
+		return errs.Field("author_count", "author_count must not be negative")
+	}
+	return nil
+}
+
+func validDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// Delete removes a paper and its vectors.
+func (e *Engine) Delete(id string) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if err := e.store.Delete(id); err != nil {
+		if e.isNotFound(err) {
+			return errs.Errorf(errs.NotFound, "no paper with id %q", id)
+		}
+		return fmt.Errorf("engine: delete %q: %w", id, err)
+	}
+	e.index.Delete(id)
+	e.infoMu.Lock()
+	delete(e.info, id)
+	e.infoMu.Unlock()
+	return nil
+}

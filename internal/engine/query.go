@@ -1,0 +1,241 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/recommend-dev/recommend/embeddings"
+	"github.com/recommend-dev/recommend/internal/errs"
+	"github.com/recommend-dev/recommend/internal/paper"
+)
+
+// Limits on queries.
+const (
+	DefaultLimit   = 10
+	MaxLimit       = 100
+	MaxQueryLen    = 2000 // characters of a search query
+	MaxRecommendID = 100  // positive plus negative ids
+)
+
+// Query holds what every kind of query shares.
+type Query struct {
+	Limit int // 1..MaxLimit; 0 means DefaultLimit
+	// PublishedAfter and PublishedBefore ("2006-01-02", inclusive) keep only
+	// papers published in that range; papers without a date are dropped when
+	// either is set.
+	PublishedAfter  string
+	PublishedBefore string
+}
+
+// Result is one paper in a result list with its score (cosine similarity for
+// semantic queries; higher is better).
+type Result struct {
+	paper.Paper
+	Score float64 `json:"score"`
+}
+
+func (q *Query) check() error {
+	if q.Limit == 0 {
+		q.Limit = DefaultLimit
+	}
+	if q.Limit < 1 || q.Limit > MaxLimit {
+		return errs.Field("limit", "limit must be between 1 and %d, got %d", MaxLimit, q.Limit)
+	}
+	for _, f := range []struct{ name, v string }{{"published_after", q.PublishedAfter}, {"published_before", q.PublishedBefore}} {
+		if f.v != "" && !validDate(f.v) {
+			return errs.Field(f.name, "%s %q is not a date like 2024-01-31", f.name, f.v)
+		}
+	}
+	if q.PublishedAfter != "" && q.PublishedBefore != "" && q.PublishedAfter > q.PublishedBefore {
+		return errs.Field("published_after", "published_after %s is later than published_before %s", q.PublishedAfter, q.PublishedBefore)
+	}
+	return nil
+}
+
+// exclude returns the filter for a query: skip is a set of ids that must not
+// appear (the query's own papers); the date range drops the rest.
+func (e *Engine) exclude(q Query, skip map[string]bool) func(string) bool {
+	dated := q.PublishedAfter != "" || q.PublishedBefore != ""
+	return func(id string) bool {
+		if skip[id] {
+			return true
+		}
+		if !dated {
+			return false
+		}
+		e.infoMu.RLock()
+		d := e.info[id].published
+		e.infoMu.RUnlock()
+		if d == "" {
+			return true
+		}
+		return (q.PublishedAfter != "" && d < q.PublishedAfter) || (q.PublishedBefore != "" && d > q.PublishedBefore)
+	}
+}
+
+// Related returns the papers nearest to the stored paper id, never the paper
+// itself, best first.
+func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	if err := e.checkReady(); err != nil {
+		return nil, err
+	}
+	vec, ok := e.index.Vector(id)
+	if !ok {
+		return nil, errs.Errorf(errs.NotFound, "no paper with id %q", id)
+	}
+	hits, err := e.index.Search(ctx, vec, q.Limit, e.exclude(q, map[string]bool{id: true}))
+	if err != nil {
+		return nil, err
+	}
+	return e.results(hits)
+}
+
+// Search returns the papers nearest to a free-text query.
+func (e *Engine) Search(ctx context.Context, text string, q Query) ([]Result, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	text = strings.TrimSpace(text)
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		return nil, errs.Field("q", "q, the search text, is required")
+	case n > MaxQueryLen:
+		return nil, errs.Field("q", "q is %d characters long; the limit is %d", n, MaxQueryLen)
+	}
+	if err := e.checkReady(); err != nil {
+		return nil, err
+	}
+	vs, err := e.embed(ctx, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	hits, err := e.index.Search(ctx, vs[0], q.Limit, e.exclude(q, nil))
+	if err != nil {
+		return nil, err
+	}
+	return e.results(hits)
+}
+
+// Recommend returns papers like the positive ones and unlike the negative
+// ones (Rocchio: the mean of the positive vectors minus half the mean of the
+// negative ones). The given papers never appear in the results.
+func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Query) ([]Result, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	if len(positive) == 0 {
+		return nil, errs.Field("positive", "positive must list at least one paper id")
+	}
+	if len(positive)+len(negative) > MaxRecommendID {
+		return nil, errs.Field("positive", "at most %d paper ids in positive and negative together, got %d", MaxRecommendID, len(positive)+len(negative))
+	}
+	if err := e.checkReady(); err != nil {
+		return nil, err
+	}
+	skip := map[string]bool{}
+	centroid := func(field string, ids []string) ([]float32, error) {
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		sum := make([]float32, e.Dimensions())
+		for i, id := range ids {
+			v, ok := e.index.Vector(id)
+			if !ok {
+				return nil, &errs.Error{Code: errs.NotFound, Param: fmt.Sprintf("%s[%d]", field, i), Message: fmt.Sprintf("%s[%d]: no paper with id %q", field, i, id)}
+			}
+			skip[id] = true
+			for j, x := range v {
+				sum[j] += x
+			}
+		}
+		for j := range sum {
+			sum[j] /= float32(len(ids))
+		}
+		return sum, nil
+	}
+	pos, err := centroid("positive", positive)
+	if err != nil {
+		return nil, err
+	}
+	neg, err := centroid("negative", negative)
+	if err != nil {
+		return nil, err
+	}
+	for j := range neg {
+		pos[j] -= 0.5 * neg[j]
+	}
+	if err := embeddings.Normalize(pos); err != nil {
+		// The positives and negatives cancel out: nothing to look for.
+		return []Result{}, nil
+	}
+	hits, err := e.index.Search(ctx, pos, q.Limit, e.exclude(q, skip))
+	if err != nil {
+		return nil, err
+	}
+	return e.results(hits)
+}
+
+func (e *Engine) checkReady() error {
+	if !e.ready.Load() {
+		return errs.Errorf(errs.Unavailable, "the index is still loading; try again in a moment")
+	}
+	return nil
+}
+
+// results looks up the papers of hits. A paper deleted between the search
+// and the look-up is dropped.
+func (e *Engine) results(hits []hit) ([]Result, error) {
+	out := make([]Result, 0, len(hits))
+	for _, h := range hits {
+		p, err := e.store.Get(h.ID)
+		if err != nil {
+			if e.isNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("engine: look up result %q: %w", h.ID, err)
+		}
+		out = append(out, Result{Paper: p, Score: h.Score})
+	}
+	return out, nil
+}
+
+// MaxEmbedInputs is the most texts one Embed call takes, as OpenAI's API.
+const MaxEmbedInputs = 2048
+
+// MaxEmbedInputLen is the longest text Embed takes, in characters.
+const MaxEmbedInputLen = 100_000
+
+// Embed embeds texts for other applications and returns their vectors and
+// the number of tokens (the encoder's pieces) they hold, where the embedder
+// can count them.
+func (e *Engine) Embed(ctx context.Context, texts []string) ([][]float32, int, error) {
+	if len(texts) == 0 {
+		return nil, 0, errs.Field("input", "input must not be empty")
+	}
+	if len(texts) > MaxEmbedInputs {
+		return nil, 0, errs.Field("input", "input has %d items; the limit is %d", len(texts), MaxEmbedInputs)
+	}
+	tokens := 0
+	counter, _ := e.emb.(interface{ CountTokens(string) int })
+	for i, t := range texts {
+		if t == "" {
+			return nil, 0, errs.Field("input", "input[%d] is empty", i)
+		}
+		if n := utf8.RuneCountInString(t); n > MaxEmbedInputLen {
+			return nil, 0, errs.Field("input", "input[%d] is %d characters long; the limit is %d", i, n, MaxEmbedInputLen)
+		}
+		if counter != nil {
+			tokens += counter.CountTokens(t)
+		}
+	}
+	vs, err := e.embed(ctx, texts)
+	if err != nil {
+		return nil, 0, err
+	}
+	return vs, tokens, nil
+}
