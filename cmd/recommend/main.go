@@ -66,7 +66,11 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"import": {"read papers from listing pages, JSON Lines or arXiv metadata", runImport},
+		"serve":   {"run the HTTP service", runServe},
+		"import":  {"read papers from listing pages, JSON Lines or arXiv metadata", runImport},
+		"search":  {"search the stored papers by free text", runSearch},
+		"related": {"list papers related to a stored paper", runRelated},
+		"embed":   {"print the vector of a text as JSON", runEmbed},
 	}
 }
 

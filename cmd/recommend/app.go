@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/recommend-dev/recommend/embeddings"
+	"github.com/recommend-dev/recommend/embeddings/openai"
+	"github.com/recommend-dev/recommend/embeddings/uselite"
+	"github.com/recommend-dev/recommend/internal/bundled"
+	"github.com/recommend-dev/recommend/internal/engine"
+	"github.com/recommend-dev/recommend/internal/store"
+)
+
+// appFlags are the flags every command that opens the data directory shares.
+type appFlags struct {
+	data       string
+	embedder   string
+	model      string
+	baseURL    string
+	apiKey     string
+	dimensions int
+	batchSize  int
+	bundled    bool
+	logFormat  string
+	logLevel   string
+}
+
+// envAliases lets the OpenAI flags fall back to the variables every OpenAI
+// client reads.
+var envAliases = map[string]string{
+	"openai-base-url": "OPENAI_BASE_URL",
+	"openai-api-key":  "OPENAI_API_KEY",
+}
+
+func (f *appFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "data", "data directory (created if missing)")
+	fs.StringVar(&f.embedder, "embedder", "local", "embedder: local (the built-in encoder, no network) or openai (any OpenAI-compatible endpoint)")
+	fs.StringVar(&f.model, "model", "", "embedding model for --embedder openai, e.g. text-embedding-3-small or nomic-embed-text")
+	fs.StringVar(&f.baseURL, "openai-base-url", openai.DefaultBaseURL, "base URL of the OpenAI-compatible API (also OPENAI_BASE_URL)")
+	fs.StringVar(&f.apiKey, "openai-api-key", "", "API key for the OpenAI-compatible API (also OPENAI_API_KEY); may be empty for local servers")
+	fs.IntVar(&f.dimensions, "dimensions", 0, "expected vector size for --embedder openai (0: learn it from the server)")
+	fs.IntVar(&f.batchSize, "batch-size", openai.DefaultBatchSize, "inputs per request to the OpenAI-compatible API")
+	fs.BoolVar(&f.bundled, "bundled", true, "load the bundled corpus of papers into an empty data directory")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// logger builds the logger the flags ask for, writing to w.
+func (f *appFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", f.logLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "auto":
+		if isTerminal(w) {
+			return slog.New(slog.NewTextHandler(w, opts)), nil
+		}
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format %q: want auto, text or json", f.logFormat)}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// app is what a command works with: the store, the embedder and the engine.
+type app struct {
+	store  *store.Store
+	engine *engine.Engine
+	emb    embeddings.Embedder
+	log    *slog.Logger
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+// cacheBucket is the bbolt bucket of the embeddings cache, kept in the
+// store's own file.
+const cacheBucket = "embeddings-cache"
+
+// open opens the data directory, builds the embedder and the engine, and
+// loads the bundled corpus into an empty store when asked. It does not fill
+// the index: call a.engine.Load.
+func (f *appFlags) open(ctx context.Context, log *slog.Logger) (*app, error) {
+	base, err := f.newEmbedder(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(f.data, "recommend.db")
+	st, err := store.Open(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := embeddings.NewBoltCache(st.DB(), cacheBucket)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	emb := embeddings.NewCached(base, cache)
+	eng, err := engine.New(engine.Config{Store: st, NotFound: store.ErrNotFound, Embedder: emb, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &app{store: st, engine: eng, emb: emb, log: log}
+	if f.bundled {
+		if err := loadBundled(st, base.Model(), log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// newEmbedder builds the embedder the flags ask for.
+func (f *appFlags) newEmbedder(ctx context.Context, log *slog.Logger) (embeddings.Embedder, error) {
+	switch f.embedder {
+	case "local":
+		start := time.Now()
+		enc, err := uselite.New()
+		if err != nil {
+			return nil, fmt.Errorf("load the built-in encoder: %w", err)
+		}
+		log.Debug("built-in encoder loaded", "model", enc.Model(), "duration", time.Since(start).Round(time.Millisecond))
+		return enc, nil
+	case "openai":
+		if strings.TrimSpace(f.model) == "" {
+			return nil, usageError{"--embedder openai needs --model (or RECOMMEND_MODEL), e.g. text-embedding-3-small"}
+		}
+		c, err := openai.New(openai.Config{
+			BaseURL:    f.baseURL,
+			APIKey:     f.apiKey,
+			Model:      f.model,
+			Dimensions: f.dimensions,
+			BatchSize:  f.batchSize,
+			Logger:     log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		dims, err := c.Probe(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("embeddings endpoint %s: %w", f.baseURL, err)
+		}
+		log.Info("embeddings endpoint ready", "url", f.baseURL, "model", f.model, "dimensions", dims)
+		return c, nil
+	}
+	return nil, usageError{fmt.Sprintf("--embedder %q: want local or openai", f.embedder)}
+}
+
+// bundledKey is the store's meta key that records which version of the
+// bundled corpus was loaded, so that it is loaded once (and papers a user
+// deleted stay deleted).
+const bundledKey = "bundled-corpus"
+
+// loadBundled stores the bundled papers, with their shipped vectors when the
+// model is the one they were made with, unless this version of the corpus
+// was loaded before.
+func loadBundled(st *store.Store, model string, log *slog.Logger) error {
+	version := bundled.Version()
+	loaded, err := st.Meta(bundledKey)
+	if err != nil {
+		return err
+	}
+	if loaded == version {
+		return nil
+	}
+	papers, err := bundled.Papers()
+	if err != nil {
+		return err
+	}
+	vecs, err := bundled.Vectors(model)
+	if errors.Is(err, bundled.ErrNoVectors) {
+		vecs = nil // the engine embeds them when it loads
+		log.Info("the bundled corpus has no vectors for this model: embedding it once", "model", model, "papers", len(papers))
+	} else if err != nil {
+		return err
+	}
+	if err := st.PutPapers(papers, model, vecs); err != nil {
+		return fmt.Errorf("store the bundled corpus: %w", err)
+	}
+	if err := st.SetMeta(bundledKey, version); err != nil {
+		return err
+	}
+	log.Info("bundled corpus loaded", "papers", len(papers), "version", version)
+	return nil
+}

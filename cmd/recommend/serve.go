@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/recommend-dev/recommend/internal/httpapi"
+)
+
+func runServe(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("serve", e)
+	var (
+		f               appFlags
+		addr, bodyLimit string
+		shutdown        time.Duration
+	)
+	f.register(fs)
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&bodyLimit, "body-limit", httpapi.DefaultBodyLimit, "largest request body, e.g. 16M")
+	fs.DurationVar(&shutdown, "shutdown-timeout", 15*time.Second, "how long to wait for requests in flight when stopping")
+	if err := parseFlags(fs, args, e.getenv, envAliases); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"serve takes no arguments"}
+	}
+	log, err := f.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	a, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	srv := httpapi.NewServer(httpapi.Config{Addr: addr, Engine: a.engine, Logger: log, BodyLimit: bodyLimit})
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	log.Info("listening", "addr", "http://"+srv.Addr(), "model", a.engine.Model())
+
+	loaded := make(chan error, 1)
+	go func() { loaded <- a.engine.Load(ctx) }()
+
+	var serveErr error
+	select {
+	case err := <-loaded:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			serveErr = err
+			break
+		}
+		if err == nil {
+			log.Info("ready", "papers", a.engine.Len(), "startup", time.Since(start).Round(time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+		case serveErr = <-srv.Done():
+		}
+	case <-ctx.Done():
+	case serveErr = <-srv.Done():
+	}
+
+	log.Info("shutting down", "timeout", shutdown)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdown)
+	defer cancel()
+	if err := srv.Close(sctx); err != nil {
+		log.Warn("shutdown did not finish in time", "err", err)
+	}
+	return serveErr
+}
