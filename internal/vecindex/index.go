@@ -1,0 +1,558 @@
+package vecindex
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+var negInf = float32(math.Inf(-1))
+
+const (
+	// chunkShift sets the rows of a chunk: codes live in chunks of
+	// 1<<chunkShift rows, each one contiguous []int8, so that growing the
+	// index never copies (or doubles) all the codes under the write lock.
+	chunkShift = 12
+	chunkRows  = 1 << chunkShift
+	chunkMask  = chunkRows - 1
+
+	// blockRows is how many rows one kernel call scores.
+	blockRows = 256
+	// minRowsPerWorker keeps small scans on one goroutine.
+	minRowsPerWorker = 4096
+	// insertBatch is how many rows one write-lock acquisition inserts.
+	insertBatch = 1024
+	// normTolerance is how far from 1 a vector's squared norm may be.
+	normTolerance = 1e-3
+)
+
+// Hit is one search result.
+type Hit struct {
+	ID string
+	// Score is the cosine similarity of the query and the vector, computed
+	// exactly from the float32 vectors on both search paths.
+	Score float32
+}
+
+// SearchOptions tune one search.
+type SearchOptions struct {
+	// Exact scans every float32 vector instead of the int8 codes; its
+	// results are those of a brute-force search.
+	Exact bool
+	// Exclude, when set, is called on ids that would otherwise become
+	// candidates (not on every id); those for which it returns true are
+	// never returned. It is called from several goroutines at once while
+	// the index is read-locked, so it must be safe for concurrent use and
+	// must not call back into the Index.
+	Exclude func(id string) bool
+	// Rerank is how many candidates of the int8 scan are re-ranked against
+	// the float32 vectors; 0 means the index default (see WithRerank).
+	// Larger is slower and closer to exact; it is at least k.
+	Rerank int
+}
+
+// Option configures an Index.
+type Option func(*Index)
+
+// WithRerank sets the default number of candidates re-ranked per search:
+// max(n, factor*k) where factor is set by WithRerankFactor.
+func WithRerank(n int) Option { return func(x *Index) { x.rerankMin = max(n, 1) } }
+
+// WithRerankFactor sets how many candidates per requested result are
+// re-ranked by default.
+func WithRerankFactor(f int) Option { return func(x *Index) { x.rerankFactor = max(f, 1) } }
+
+// WithWorkers sets how many goroutines one search uses; the default is
+// GOMAXPROCS at the time of the search.
+func WithWorkers(n int) Option { return func(x *Index) { x.workers = n } }
+
+// Index is an in-memory vector index; see the package documentation. All
+// methods are safe for concurrent use: searches share a read lock, and
+// writes take the write lock for at most insertBatch rows at a time.
+type Index struct {
+	dims   int
+	stride int // dims rounded up to a multiple of 32
+
+	rerankMin    int
+	rerankFactor int
+	workers      int
+
+	mu     sync.RWMutex
+	chunks []*chunk
+	rows   int     // ordinals handed out so far (live and free)
+	free   []int32 // ordinals of deleted rows, reused first
+	table  idTable
+
+	pool sync.Pool // *scratch
+}
+
+// chunk holds up to chunkRows rows. Only the last chunk is ever partial;
+// its slices grow by append.
+type chunk struct {
+	codes []int8     // rows of stride codes
+	scale []float32  // per row: value of one code step; NaN for a free row
+	vecs  []*float32 // per row: first element of the caller's vector
+	ids   []string
+}
+
+// addRow appends a zero row. The chunk's slices grow geometrically up to
+// exactly chunkRows rows, so a full chunk wastes no capacity.
+func (c *chunk) addRow(stride int) {
+	n := len(c.scale)
+	if n == cap(c.scale) {
+		m := min(max(2*n, 64), chunkRows)
+		c.codes = append(make([]int8, 0, m*stride), c.codes...)
+		c.scale = append(make([]float32, 0, m), c.scale...)
+		c.vecs = append(make([]*float32, 0, m), c.vecs...)
+		c.ids = append(make([]string, 0, m), c.ids...)
+	}
+	c.codes = c.codes[:(n+1)*stride]
+	clear(c.codes[n*stride:])
+	c.scale = append(c.scale, 0)
+	c.vecs = append(c.vecs, nil)
+	c.ids = append(c.ids, "")
+}
+
+// New returns an empty index of vectors of dims float32s.
+func New(dims int, opts ...Option) *Index {
+	if dims <= 0 {
+		dims = 1
+	}
+	x := &Index{
+		dims:         dims,
+		stride:       (dims + 31) &^ 31,
+		rerankMin:    100,
+		rerankFactor: 10,
+		table:        newIDTable(),
+	}
+	for _, o := range opts {
+		o(x)
+	}
+	return x
+}
+
+// Dims returns the number of dimensions of the vectors.
+func (x *Index) Dims() int { return x.dims }
+
+// Len returns the number of vectors in the index.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.table.count
+}
+
+func (x *Index) idAt(ord int32) string {
+	return x.chunks[ord>>chunkShift].ids[ord&chunkMask]
+}
+
+// Vector returns the vector stored for id: the caller's slice given to
+// Add, not a copy, so it must not be modified.
+func (x *Index) Vector(id string) ([]float32, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	ord, ok := x.table.find(id, x.idAt)
+	if !ok {
+		return nil, false
+	}
+	p := x.chunks[ord>>chunkShift].vecs[ord&chunkMask]
+	return unsafe.Slice(p, x.dims), true
+}
+
+// Add adds vec under id, replacing the vector of an existing id. vec must
+// have Dims() finite elements and unit length (within 1e-3 of the squared
+// norm, as chromem-go stores them); the index keeps a reference to vec, so
+// the caller must not modify it afterwards.
+func (x *Index) Add(id string, vec []float32) error {
+	return x.AddBatch([]string{id}, [][]float32{vec})
+}
+
+// AddBatch adds the vectors like Add, in order (a later duplicate id
+// replaces an earlier one). The vectors are checked and quantised before
+// any lock is taken, then inserted under short write locks of at most 1024
+// rows each, so searches proceed between them. If any vector is invalid,
+// nothing is added.
+func (x *Index) AddBatch(ids []string, vecs [][]float32) error {
+	if len(ids) != len(vecs) {
+		return fmt.Errorf("vecindex: %d ids but %d vectors", len(ids), len(vecs))
+	}
+	for i, v := range vecs {
+		if err := x.check(ids[i], v); err != nil {
+			return err
+		}
+	}
+	codes := make([]int8, len(vecs)*x.stride)
+	scales := make([]float32, len(vecs))
+	parallel(len(vecs), 256, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			scales[i] = quantize(vecs[i], codes[i*x.stride:(i+1)*x.stride])
+		}
+	})
+	for lo := 0; lo < len(vecs); lo += insertBatch {
+		hi := min(lo+insertBatch, len(vecs))
+		x.mu.Lock()
+		for i := lo; i < hi; i++ {
+			x.insert(ids[i], vecs[i], codes[i*x.stride:(i+1)*x.stride], scales[i])
+		}
+		x.mu.Unlock()
+	}
+	return nil
+}
+
+func (x *Index) check(id string, v []float32) error {
+	if id == "" {
+		return errors.New("vecindex: empty id")
+	}
+	if len(v) != x.dims {
+		return fmt.Errorf("vecindex: vector of %q has %d dimensions, want %d", id, len(v), x.dims)
+	}
+	var ss float64
+	for _, f := range v {
+		ss += float64(f) * float64(f)
+	}
+	if math.IsNaN(ss) || math.IsInf(ss, 0) {
+		return fmt.Errorf("vecindex: vector of %q has a NaN or infinite element", id)
+	}
+	if math.Abs(ss-1) > normTolerance {
+		return fmt.Errorf("vecindex: vector of %q has norm %.6g, want a unit vector", id, math.Sqrt(ss))
+	}
+	return nil
+}
+
+// quantize writes the int8 codes of v to dst (len(dst) >= len(v); the rest
+// is zeroed) and returns the value of one code step: v[i] ≈ code[i]*scale.
+func quantize(v []float32, dst []int8) float32 {
+	var m float32
+	for _, f := range v {
+		m = max(m, abs32(f))
+	}
+	clear(dst[len(v):])
+	if m == 0 {
+		clear(dst)
+		return 0
+	}
+	inv := 127 / m
+	for i, f := range v {
+		dst[i] = int8(roundHalfAway(f * inv))
+	}
+	return m / 127
+}
+
+func abs32(f float32) float32 { return math.Float32frombits(math.Float32bits(f) &^ (1 << 31)) }
+
+// roundHalfAway rounds to the nearest integer, halves away from zero.
+func roundHalfAway(f float32) float32 {
+	if f < 0 {
+		return -float32(int32(-f + 0.5))
+	}
+	return float32(int32(f + 0.5))
+}
+
+// insert puts one row; x.mu is held for writing.
+func (x *Index) insert(id string, vec []float32, codes []int8, scale float32) {
+	ord, ok := x.table.find(id, x.idAt)
+	if !ok {
+		if n := len(x.free); n > 0 {
+			ord = x.free[n-1]
+			x.free = x.free[:n-1]
+		} else {
+			ord = int32(x.rows)
+			x.rows++
+			if int(ord)>>chunkShift == len(x.chunks) {
+				x.chunks = append(x.chunks, &chunk{})
+			}
+			x.chunks[ord>>chunkShift].addRow(x.stride)
+		}
+		c := x.chunks[ord>>chunkShift]
+		c.ids[ord&chunkMask] = id
+		x.table.insert(id, ord)
+	}
+	c, r := x.chunks[ord>>chunkShift], int(ord&chunkMask)
+	copy(c.codes[r*x.stride:(r+1)*x.stride], codes)
+	c.scale[r] = scale
+	c.vecs[r] = &vec[0]
+	c.ids[r] = id
+}
+
+// Delete removes id and reports whether it was there.
+func (x *Index) Delete(id string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ord, ok := x.table.remove(id, x.idAt)
+	if !ok {
+		return false
+	}
+	c, r := x.chunks[ord>>chunkShift], int(ord&chunkMask)
+	clear(c.codes[r*x.stride : (r+1)*x.stride])
+	c.scale[r] = float32(math.NaN()) // never beats any threshold
+	c.vecs[r] = nil
+	c.ids[r] = ""
+	x.free = append(x.free, ord)
+	return true
+}
+
+// Stats describes the memory an index uses.
+type Stats struct {
+	Len  int // vectors in the index
+	Rows int // rows allocated, including free ones awaiting reuse
+	Dims int
+	// VectorBytes is the size of the float32 vectors the index refers to
+	// (and does not own): Len*Dims*4.
+	VectorBytes int64
+	// CodeBytes is the capacity of the int8 code arrays.
+	CodeBytes int64
+	// OverheadBytes is everything else the index owns: scales, vector
+	// pointers, id string headers (the ids' bytes are shared with the
+	// caller), the id table and the free list.
+	OverheadBytes int64
+}
+
+// Ratio is the memory of vectors plus index over the vectors alone.
+func (s Stats) Ratio() float64 {
+	if s.VectorBytes == 0 {
+		return 0
+	}
+	return float64(s.VectorBytes+s.CodeBytes+s.OverheadBytes) / float64(s.VectorBytes)
+}
+
+// Stats returns the index's memory use.
+func (x *Index) Stats() Stats {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	s := Stats{Len: x.table.count, Rows: x.rows, Dims: x.dims}
+	s.VectorBytes = int64(s.Len) * int64(x.dims) * 4
+	for _, c := range x.chunks {
+		s.CodeBytes += int64(cap(c.codes))
+		s.OverheadBytes += int64(cap(c.scale))*4 + int64(cap(c.vecs))*8 + int64(cap(c.ids))*16 + int64(unsafe.Sizeof(*c)) + 8
+	}
+	s.OverheadBytes += x.table.bytes() + int64(cap(x.free))*4 + int64(unsafe.Sizeof(*x))
+	return s
+}
+
+// scratch is the per-search memory, pooled.
+type scratch struct {
+	q      []float32
+	qi     []int16
+	heaps  []topK
+	merged []cand
+}
+
+func (x *Index) getScratch() *scratch {
+	if s, ok := x.pool.Get().(*scratch); ok {
+		return s
+	}
+	return &scratch{q: make([]float32, x.dims), qi: make([]int16, x.stride)}
+}
+
+// Search returns the k vectors most similar to q, best first, skipping
+// those o.Exclude rejects. It returns fewer than k hits only when fewer
+// vectors are left. q need not be unit length but must have Dims()
+// elements and a direction.
+func (x *Index) Search(q []float32, k int, o SearchOptions) ([]Hit, error) {
+	if len(q) != x.dims {
+		return nil, fmt.Errorf("vecindex: query has %d dimensions, want %d", len(q), x.dims)
+	}
+	if k <= 0 {
+		return nil, nil
+	}
+	s := x.getScratch()
+	defer x.pool.Put(s)
+	var ss float64
+	for _, f := range q {
+		ss += float64(f) * float64(f)
+	}
+	if ss == 0 || math.IsNaN(ss) || math.IsInf(ss, 0) {
+		return nil, errors.New("vecindex: query vector is zero or not finite")
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	for i, f := range q {
+		s.q[i] = f * inv
+	}
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	live := x.table.count
+	if live == 0 {
+		return nil, nil
+	}
+	r := o.Rerank
+	if r <= 0 {
+		r = max(x.rerankMin, x.rerankFactor*k)
+	}
+	r = max(r, k)
+	if o.Exact || r >= live {
+		x.scanExact(s, k, o.Exclude)
+		return x.hits(s.merged, k), nil
+	}
+	x.quantizeQuery(s)
+	x.scanCodes(s, r, o.Exclude)
+	// Re-rank: exact scores of the candidates, then the best k.
+	for i := range s.merged {
+		c := &s.merged[i]
+		c.score = dotF32(s.q, x.vec(c.ord))
+	}
+	sortCands(s.merged)
+	return x.hits(s.merged, k), nil
+}
+
+func (x *Index) vec(ord int32) []float32 {
+	return unsafe.Slice(x.chunks[ord>>chunkShift].vecs[ord&chunkMask], x.dims)
+}
+
+func (x *Index) hits(cs []cand, k int) []Hit {
+	cs = cs[:min(k, len(cs))]
+	out := make([]Hit, len(cs))
+	for i, c := range cs {
+		out[i] = Hit{ID: x.idAt(c.ord), Score: c.score}
+	}
+	return out
+}
+
+// quantizeQuery scales s.q to int16 so that the int32 dot products with
+// the codes cannot overflow.
+func (x *Index) quantizeQuery(s *scratch) {
+	var m float32
+	for _, f := range s.q {
+		m = max(m, abs32(f))
+	}
+	f := float32(queryMax(x.stride)) / m
+	for i, v := range s.q {
+		s.qi[i] = int16(roundHalfAway(v * f))
+	}
+	clear(s.qi[x.dims:])
+}
+
+// split divides rows into per-worker ranges.
+func (x *Index) split() int {
+	w := x.workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(w, x.rows/minRowsPerWorker))
+}
+
+// scanCodes leaves in s.merged the best r candidates by int8 score.
+func (x *Index) scanCodes(s *scratch, r int, exclude func(string) bool) {
+	w := x.split()
+	s.heaps = slices.Grow(s.heaps[:0], w)[:w]
+	per := (x.rows + w - 1) / w
+	per = (per + blockRows - 1) / blockRows * blockRows
+	runWorkers(w, func(i int) {
+		h := &s.heaps[i]
+		h.reset(r)
+		lo, hi := i*per, min((i+1)*per, x.rows)
+		x.scanCodeRange(s.qi, lo, hi, h, exclude)
+	})
+	s.merged = mergeHeaps(s.merged, s.heaps, r)
+}
+
+func (x *Index) scanCodeRange(qi []int16, lo, hi int, h *topK, exclude func(string) bool) {
+	var out [blockRows]int32
+	stride := x.stride
+	for lo < hi {
+		c := x.chunks[lo>>chunkShift]
+		r0 := lo & chunkMask
+		n := min(hi-lo, blockRows, chunkRows-r0)
+		dotsI8I16(c.codes[r0*stride:(r0+n)*stride], stride, qi, out[:n])
+		scale := c.scale[r0 : r0+n]
+		for j, d := range out[:n] {
+			sc := float32(d) * scale[j]
+			if sc > h.thr {
+				if exclude != nil && exclude(c.ids[r0+j]) {
+					continue
+				}
+				h.push(cand{sc, int32(lo + j)})
+			}
+		}
+		lo += n
+	}
+}
+
+// scanExact leaves in s.merged the best k rows by exact score, sorted.
+func (x *Index) scanExact(s *scratch, k int, exclude func(string) bool) {
+	w := x.split()
+	s.heaps = slices.Grow(s.heaps[:0], w)[:w]
+	per := (x.rows + w - 1) / w
+	runWorkers(w, func(i int) {
+		h := &s.heaps[i]
+		h.reset(k)
+		q := s.q
+		for o := i * per; o < min((i+1)*per, x.rows); o++ {
+			c, r := x.chunks[o>>chunkShift], o&chunkMask
+			p := c.vecs[r]
+			if p == nil {
+				continue
+			}
+			sc := dotF32(q, unsafe.Slice(p, len(q)))
+			if sc > h.thr {
+				if exclude != nil && exclude(c.ids[r]) {
+					continue
+				}
+				h.push(cand{sc, int32(o)})
+			}
+		}
+	})
+	s.merged = mergeHeaps(s.merged, s.heaps, k)
+}
+
+// mergeHeaps returns the best n candidates of all heaps, best first.
+func mergeHeaps(dst []cand, hs []topK, n int) []cand {
+	dst = dst[:0]
+	for i := range hs {
+		dst = append(dst, hs[i].h...)
+	}
+	sortCands(dst)
+	return dst[:min(n, len(dst))]
+}
+
+// sortCands sorts best first: higher score, then lower ordinal.
+func sortCands(cs []cand) {
+	slices.SortFunc(cs, func(a, b cand) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return int(a.ord) - int(b.ord)
+	})
+}
+
+// runWorkers runs f(0..w-1), on w-1 new goroutines and the caller's.
+func runWorkers(w int, f func(i int)) {
+	if w == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < w; i++ {
+		wg.Go(func() { f(i) })
+	}
+	f(0)
+	wg.Wait()
+}
+
+// parallel runs f over [0, n) in pieces of at least grain, on GOMAXPROCS
+// goroutines.
+func parallel(n, grain int, f func(lo, hi int)) {
+	w := max(1, min(runtime.GOMAXPROCS(0), n/grain))
+	per := (n + w - 1) / w
+	runWorkers(w, func(i int) {
+		lo, hi := i*per, min((i+1)*per, n)
+		if lo < hi {
+			f(lo, hi)
+		}
+	})
+}
+
+// String describes the index for logs.
+func (x *Index) String() string {
+	s := x.Stats()
+	var b strings.Builder
+	fmt.Fprintf(&b, "vecindex(%d vectors of %d dims, kernel %s, memory %.3fx the float32 vectors)", s.Len, s.Dims, Kernel(), s.Ratio())
+	return b.String()
+}
