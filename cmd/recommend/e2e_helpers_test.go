@@ -188,3 +188,11 @@ func (s *service) do(method, path string, body any, out any) int {
 	}
 	return resp.StatusCode
 }
+
+func jsonMarshal(v any) (io.Reader, error) {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(buf), nil
+}
