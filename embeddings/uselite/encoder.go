@@ -1,0 +1,224 @@
+package uselite
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/recommend-dev/recommend/embeddings"
+)
+
+const (
+	// ModelName is what Encoder.Model reports.
+	ModelName = "use-lite"
+	// Dimensions is the length of every vector.
+	Dimensions = modelWidth
+	// MaxPieces is the most pieces the model sees at once; longer texts are
+	// embedded in windows (see the package documentation).
+	MaxPieces = 128
+)
+
+// defaultBatchPieces bounds the rows of one forward pass (the pieces of the
+// windows stacked into one matrix), and so the workspace memory: about
+// 22 KB per row, 23 MB at 1024 rows.
+const defaultBatchPieces = 1024
+
+// Encoder is Universal Sentence Encoder Lite. It implements
+// embeddings.Embedder and embeddings.TokenCounter and is safe for concurrent
+// use; the weights are read-only and each call takes its own scratch memory
+// from a pool.
+type Encoder struct {
+	tok         *tokenizer
+	md          *model
+	be          backend
+	batchPieces int
+}
+
+var (
+	_ embeddings.Embedder     = (*Encoder)(nil)
+	_ embeddings.TokenCounter = (*Encoder)(nil)
+)
+
+// New loads the encoder from the files embedded in the binary (about 28 MB
+// of float32 weights, decoded into memory of the same size). Loading takes
+// tens of milliseconds; programs that need one encoder should share it, see
+// Default.
+func New() (*Encoder, error) {
+	return load(modelFS, "model")
+}
+
+var defaultEncoder = sync.OnceValues(New)
+
+// Default returns a process-wide Encoder, loading it on first use.
+func Default() (*Encoder, error) {
+	return defaultEncoder()
+}
+
+// load reads vocab.json, model.json and the weight shards from dir in fsys.
+func load(fsys fs.FS, dir string) (*Encoder, error) {
+	start := time.Now()
+	vocab, err := fs.ReadFile(fsys, dir+"/vocab.json")
+	if err != nil {
+		return nil, fmt.Errorf("uselite: reading vocab.json: %w", err)
+	}
+	tok, err := newTokenizer(vocab)
+	if err != nil {
+		return nil, err
+	}
+	if len(tok.pieces) > vocabRows {
+		return nil, fmt.Errorf("uselite: vocab.json has %d pieces but the embedding table only %d rows", len(tok.pieces), vocabRows)
+	}
+	ws, err := readWeights(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	md, err := newModel(ws)
+	if err != nil {
+		return nil, err
+	}
+	slog.Debug("uselite: model loaded", "took", time.Since(start), "pieces", len(tok.pieces))
+	return &Encoder{tok: tok, md: md, be: fastBackend, batchPieces: defaultBatchPieces}, nil
+}
+
+// Model returns "use-lite".
+func (e *Encoder) Model() string { return ModelName }
+
+// Dimensions returns 512.
+func (e *Encoder) Dimensions() int { return Dimensions }
+
+// CountTokens returns the number of SentencePiece pieces of text (all of
+// them, also beyond MaxPieces).
+func (e *Encoder) CountTokens(text string) int {
+	ps, _ := e.tok.tokenize(text)
+	return len(ps)
+}
+
+// Tokenize returns the vocabulary ids of text's pieces, exactly as the
+// model's own JavaScript tokenizer produces them. Id 0 stands for a run of
+// characters the vocabulary does not cover.
+func (e *Encoder) Tokenize(text string) []int {
+	ps, _ := e.tok.tokenize(text)
+	out := make([]int, len(ps))
+	for i, p := range ps {
+		out[i] = int(p.id)
+	}
+	return out
+}
+
+// Pieces returns the text of each of text's pieces, after NFKC
+// normalisation, with "▁" for spaces and word starts; an unknown piece
+// (id 0) shows the characters it stands for.
+func (e *Encoder) Pieces(text string) []string {
+	ps, sym := e.tok.tokenize(text)
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(sym[p.start:p.end])
+	}
+	return out
+}
+
+// Embed returns one L2-normalised 512-d vector per text. A text of up to
+// MaxPieces pieces is embedded as the model sees it; a longer one in
+// windows whose vectors are averaged weighted by their piece counts (see the
+// package documentation). An empty text gets the model's output for no
+// pieces. The only error is ctx's.
+func (e *Encoder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	return e.embed(ctx, texts, false)
+}
+
+// EmbedTruncated returns one vector per text computed from its first
+// MaxPieces pieces only, ignoring the rest, which is what the original
+// TensorFlow.js package does with long texts. Use it to compare with
+// vectors made by that package; Embed is better for long documents.
+func (e *Encoder) EmbedTruncated(ctx context.Context, texts []string) ([][]float32, error) {
+	return e.embed(ctx, texts, true)
+}
+
+// window is one sequence of at most MaxPieces ids to run through the model,
+// and where its vector goes.
+type window struct {
+	text   int
+	ids    []int32
+	weight float32
+}
+
+func (e *Encoder) embed(ctx context.Context, texts []string, truncate bool) ([][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(texts))
+	backing := make([]float32, len(texts)*Dimensions)
+	multi := make([]bool, len(texts))
+	var jobs []window
+	for i, t := range texts {
+		out[i] = backing[i*Dimensions : (i+1)*Dimensions : (i+1)*Dimensions]
+		ps, sym := e.tok.tokenize(t)
+		if len(ps) == 0 {
+			copy(out[i], e.md.empty)
+			continue
+		}
+		ids := make([]int32, len(ps))
+		for k, p := range ps {
+			ids[k] = p.id
+		}
+		if truncate || len(ps) <= MaxPieces {
+			jobs = append(jobs, window{text: i, ids: ids[:min(len(ids), MaxPieces)], weight: 1})
+			continue
+		}
+		multi[i] = true
+		for _, w := range windows(ps, sym) {
+			jobs = append(jobs, window{text: i, ids: ids[w.start:w.end], weight: float32(w.end - w.start)})
+		}
+	}
+	if err := e.run(ctx, jobs, out); err != nil {
+		return nil, err
+	}
+	for i, v := range out {
+		if multi[i] {
+			l2normalize(v)
+		}
+	}
+	return out, nil
+}
+
+// run embeds the windows in batches of at most e.batchPieces pieces and adds
+// weight × vector to out[window.text].
+func (e *Encoder) run(ctx context.Context, jobs []window, out [][]float32) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	w := workspaces.Get().(*workspace)
+	defer workspaces.Put(w)
+	var seqs [][]int32
+	var vecs [][]float32
+	var tmp []float32
+	for start := 0; start < len(jobs); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		end, rows := start, 0
+		for end < len(jobs) && (end == start || rows+len(jobs[end].ids) <= e.batchPieces) {
+			rows += len(jobs[end].ids)
+			end++
+		}
+		batch := jobs[start:end]
+		seqs, vecs = seqs[:0], vecs[:0]
+		tmp = grow(tmp, len(batch)*Dimensions)
+		for k, j := range batch {
+			seqs = append(seqs, j.ids)
+			vecs = append(vecs, tmp[k*Dimensions:(k+1)*Dimensions])
+		}
+		e.md.forward(e.be, w, seqs, vecs)
+		for k, j := range batch {
+			dst := out[j.text]
+			for d, v := range vecs[k] {
+				dst[d] += j.weight * v
+			}
+		}
+		start = end
+	}
+	return nil
+}

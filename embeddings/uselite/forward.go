@@ -1,0 +1,352 @@
+package uselite
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/recommend-dev/recommend/embeddings/internal/sgemm"
+)
+
+// gemmFunc is the signature of sgemm.Gemm and sgemm.GemmBT.
+type gemmFunc func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool)
+
+// backend is how the forward pass multiplies matrices and whether it runs
+// attention heads on several goroutines.
+type backend struct {
+	gemm, gemmBT gemmFunc
+	parallel     bool
+}
+
+// fastBackend is the production path: sgemm for every product (it spreads
+// large ones over the cores itself) and attention heads in parallel.
+var fastBackend = backend{gemm: sgemm.Gemm, gemmBT: sgemm.GemmBT, parallel: true}
+
+// naiveBackend is the baseline for benchmarks: the same forward pass on one
+// goroutine with plain triple-loop matrix products (what a straightforward
+// port does).
+var naiveBackend = backend{gemm: naiveGemm, gemmBT: naiveGemmBT, parallel: false}
+
+// workspace holds the activations of one batch; workspaces are pooled so
+// that steady-state embedding allocates almost nothing.
+type workspace struct {
+	x0     []float32 // m × 256: layer 0 input
+	h      []float32 // m × 512: layer-normed input of a block
+	qkv    []float32 // m × 1536: queries, keys, values
+	att    []float32 // m × 512: attention output, heads side by side
+	x      []float32 // m × 512: residual stream
+	f      []float32 // m × 1536: feed-forward hidden layer
+	scores []float32 // per worker MaxPieces × MaxPieces attention scores
+	pooled []float32 // sequences × 512
+	starts []int     // first row of each sequence, plus the total
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+func (w *workspace) ensure(rows, seqs, workers int) {
+	w.x0 = grow(w.x0, rows*embedWidth)
+	w.h = grow(w.h, rows*modelWidth)
+	w.qkv = grow(w.qkv, rows*3*modelWidth)
+	w.att = grow(w.att, rows*modelWidth)
+	w.x = grow(w.x, rows*modelWidth)
+	w.f = grow(w.f, rows*ffnWidth)
+	w.scores = grow(w.scores, workers*MaxPieces*MaxPieces)
+	w.pooled = grow(w.pooled, seqs*modelWidth)
+}
+
+// forward runs the network on seqs (each 1 to MaxPieces ids; callers handle
+// empty ones) stacked into one tall matrix of m = Σ len(seq) rows, and writes
+// each sequence's normalised 512-d output into out[i].
+func (md *model) forward(be backend, w *workspace, seqs [][]int32, out [][]float32) {
+	w.starts = w.starts[:0]
+	rows := 0
+	for _, s := range seqs {
+		w.starts = append(w.starts, rows)
+		rows += len(s)
+	}
+	w.starts = append(w.starts, rows)
+	workers := 1
+	if be.parallel {
+		workers = max(1, min(runtime.GOMAXPROCS(0), len(seqs)*numHeads))
+	}
+	w.ensure(rows, len(seqs), workers)
+
+	// Layer 0 input: the graph adds the embedding to (embedding + timing).
+	for i, s := range seqs {
+		for p, id := range s {
+			r := w.starts[i] + p
+			dst := w.x0[r*embedWidth : (r+1)*embedWidth]
+			e := md.embeddings[int(id)*embedWidth : (int(id)+1)*embedWidth]
+			t := md.timing[p*embedWidth : (p+1)*embedWidth]
+			for j := range dst {
+				dst[j] = e[j] + (e[j] + t[j])
+			}
+		}
+	}
+
+	for l := range md.layers {
+		L := &md.layers[l]
+		in := L.in
+		var xin []float32 // residual input of the layer, rows × in
+		if l == 0 {
+			xin = w.x0[:rows*in]
+		} else {
+			xin = w.x[:rows*in]
+		}
+		// Attention block: x = x + Out(Attn(QKV(LN(x)))), where layer 0's
+		// residual is first projected from 256 to 512.
+		h := w.h[:rows*in]
+		md.layerNorm(h, xin, in, L.attnLNScale, L.attnLNBias)
+		qkv := w.qkv[:rows*3*in]
+		fillRows(qkv, L.qkvBias)
+		be.gemm(rows, 3*in, in, h, in, L.qkv, 3*in, qkv, 3*in, true)
+		att := w.att[:rows*in]
+		attention(be, w, qkv, att, in, workers)
+		x := w.x[:rows*modelWidth]
+		if L.residual != nil {
+			fillRows2(x, L.residualBias, L.outBias)
+			be.gemm(rows, modelWidth, in, xin, in, L.residual, modelWidth, x, modelWidth, true)
+		} else {
+			addRows(x, L.outBias)
+		}
+		be.gemm(rows, modelWidth, in, att, in, L.out, modelWidth, x, modelWidth, true)
+
+		// Feed-forward block: x = x + W2·relu(W1·LN(x) + b1) + b2.
+		h = w.h[:rows*modelWidth]
+		md.layerNorm(h, x, modelWidth, L.ffnLNScale, L.ffnLNBias)
+		f := w.f[:rows*ffnWidth]
+		fillRows(f, L.ffn1Bias)
+		be.gemm(rows, ffnWidth, modelWidth, h, modelWidth, L.ffn1, ffnWidth, f, ffnWidth, true)
+		relu(f)
+		addRows(x, L.ffn2Bias)
+		be.gemm(rows, modelWidth, ffnWidth, f, ffnWidth, L.ffn2, modelWidth, x, modelWidth, true)
+	}
+
+	// Mean over each sequence's pieces, then tanh(pooled·W + b), normalised.
+	n := len(seqs)
+	pooled := w.pooled[:n*modelWidth]
+	clear(pooled)
+	for i := range seqs {
+		a, b := w.starts[i], w.starts[i+1]
+		dst := pooled[i*modelWidth : (i+1)*modelWidth]
+		for r := a; r < b; r++ {
+			row := w.x[r*modelWidth : (r+1)*modelWidth]
+			for j, v := range row {
+				dst[j] += v
+			}
+		}
+		inv := 1 / float32(max(b-a, 1))
+		for j := range dst {
+			dst[j] *= inv
+		}
+	}
+	for i := range seqs {
+		copy(out[i], md.tanhBias)
+	}
+	// The output rows are the caller's slices, not one matrix, so multiply
+	// row by row when they are not contiguous.
+	for i := range seqs {
+		be.gemm(1, modelWidth, modelWidth, pooled[i*modelWidth:], modelWidth, md.tanh, modelWidth, out[i], modelWidth, true)
+		o := out[i]
+		for j, v := range o {
+			o[j] = float32(math.Tanh(float64(v)))
+		}
+		l2normalize(o)
+	}
+}
+
+// layerNorm writes (x - mean)/sqrt(var + ε)·scale + bias of each row of x
+// (width n) into dst.
+func (md *model) layerNorm(dst, x []float32, n int, scale, bias []float32) {
+	eps := float64(md.lnEpsilon)
+	for r := 0; r+n <= len(x); r += n {
+		row := x[r : r+n]
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		mean := float32(sum / float64(n))
+		var sq float64
+		for _, v := range row {
+			d := float64(v - mean)
+			sq += d * d
+		}
+		rs := float32(1 / math.Sqrt(sq/float64(n)+eps))
+		d := dst[r : r+n]
+		for j, v := range row {
+			d[j] = scale[j]*rs*(v-mean) + bias[j]
+		}
+	}
+}
+
+// attention computes softmax(Q·Kᵀ)·V for every sequence and head. Queries
+// are already scaled. qkv holds rows of [Q | K | V] (each of width in);
+// att receives the heads side by side (width in).
+func attention(be backend, w *workspace, qkv, att []float32, in, workers int) {
+	nseq := len(w.starts) - 1
+	tasks := nseq * numHeads
+	d := in / numHeads
+	ld := 3 * in
+	run := func(t int, scores []float32) {
+		s, h := t/numHeads, t%numHeads
+		a, b := w.starts[s], w.starts[s+1]
+		n := b - a
+		sc := scores[:n*n]
+		q := qkv[a*ld+h*d:]
+		k := qkv[a*ld+in+h*d:]
+		v := qkv[a*ld+2*in+h*d:]
+		be.gemmBT(n, n, d, q, ld, k, ld, sc, n, false)
+		for r := 0; r < n; r++ {
+			softmax(sc[r*n : (r+1)*n])
+		}
+		be.gemm(n, d, n, sc, n, v, ld, att[a*in+h*d:], in, false)
+	}
+	if workers <= 1 || tasks == 1 {
+		for t := range tasks {
+			run(t, w.scores)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := range workers {
+		scores := w.scores[g*MaxPieces*MaxPieces : (g+1)*MaxPieces*MaxPieces]
+		wg.Go(func() {
+			for {
+				t := int(next.Add(1)) - 1
+				if t >= tasks {
+					return
+				}
+				run(t, scores)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// softmax replaces v by exp(v - max v) / Σ exp(v - max v).
+func softmax(v []float32) {
+	m := v[0]
+	for _, x := range v[1:] {
+		if x > m {
+			m = x
+		}
+	}
+	var sum float32
+	for i, x := range v {
+		e := exp32(x - m)
+		v[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// exp32 is e^x for x ≤ 0 in float32 to within about 2 ulp: x = k·ln2 + r
+// with |r| ≤ ln2/2, e^r by a degree-6 polynomial, times 2^k.
+func exp32(x float32) float32 {
+	if x < -87.3 {
+		return 0
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	k := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - k*ln2hi - k*ln2lo
+	// Cephes expf polynomial.
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	y := p*r*r + r + 1
+	return y * math.Float32frombits(uint32(int32(k)+127)<<23)
+}
+
+// fillRows sets every row of dst (width len(bias)) to bias.
+func fillRows(dst, bias []float32) {
+	n := len(bias)
+	for r := 0; r+n <= len(dst); r += n {
+		copy(dst[r:r+n], bias)
+	}
+}
+
+// fillRows2 sets every row of dst to a + b.
+func fillRows2(dst, a, b []float32) {
+	n := len(a)
+	for r := 0; r+n <= len(dst); r += n {
+		row := dst[r : r+n]
+		for j := range row {
+			row[j] = a[j] + b[j]
+		}
+	}
+}
+
+// addRows adds bias to every row of dst.
+func addRows(dst, bias []float32) {
+	n := len(bias)
+	for r := 0; r+n <= len(dst); r += n {
+		row := dst[r : r+n]
+		for j, b := range bias {
+			row[j] += b
+		}
+	}
+}
+
+func relu(v []float32) {
+	for i, x := range v {
+		if x < 0 {
+			v[i] = 0
+		}
+	}
+}
+
+// naiveGemm is the straightforward product C (+)= A·B: for each row of C,
+// add a[i,p]·(row p of B) for every p (the i-p-j loop order, which walks B
+// row by row).
+func naiveGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		if !acc {
+			clear(ci)
+		}
+		for p := 0; p < k; p++ {
+			aip := a[i*lda+p]
+			bp := b[p*ldb : p*ldb+n]
+			for j := range ci {
+				ci[j] += aip * bp[j]
+			}
+		}
+	}
+}
+
+// naiveGemmBT is the straightforward product C (+)= A·Bᵀ, one dot product
+// per element.
+func naiveGemmBT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += a[i*lda+p] * b[j*ldb+p]
+			}
+			if acc {
+				c[i*ldc+j] += s
+			} else {
+				c[i*ldc+j] = s
+			}
+		}
+	}
+}
