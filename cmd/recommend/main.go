@@ -71,6 +71,7 @@ func commands() map[string]command {
 		"search":  {"search the stored papers by free text", runSearch},
 		"related": {"list papers related to a stored paper", runRelated},
 		"embed":   {"print the vector of a text as JSON", runEmbed},
+		"health":  {"check that a running service is ready (for container health checks)", runHealth},
 	}
 }
 
