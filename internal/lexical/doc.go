@@ -1,0 +1,36 @@
+// Package lexical is recommend's lexical (keyword) index: an in-memory
+// inverted index over paper text (title + abstract) scored with BM25 over
+// unigrams and bigrams, kept in step with adds and deletes, and safe for
+// concurrent use (many readers, occasional writers).
+//
+// It answers three kinds of question, each with raw BM25 scores:
+//
+//   - Search: free text against every document ("FractalNet", "spiking
+//     neural networks on SpiNNaker");
+//   - Similar: one stored document against the others, using the whole text
+//     of the document (its most characteristic terms) as the query;
+//   - Recommend: several stored documents, liked and disliked, combined
+//     Rocchio-style into one weighted query.
+//
+// ScoreQuery and ScoreSimilar score given candidates only, so that a caller
+// fusing lexical and semantic results can score documents that only the
+// other side found.
+//
+// # Normalising scores
+//
+// BM25 scores are unbounded and depend on the query. Every query has a
+// finite ceiling, however: a term contributes at most weight·idf·(k1+1), which
+// a document only approaches by repeating the term many times. QueryCeiling
+// and SimilarCeiling return that ceiling, so score/ceiling lies in [0, 1] and
+// is comparable across queries of the same kind. Dividing by the top score of
+// the result list (max normalisation) is the other usual choice; it always
+// maps the best hit to 1, even when that hit is poor.
+//
+// # Text analysis
+//
+// Tokenize describes the analysis: lower case, Unicode letters and digits,
+// accents folded, hyphenated words indexed whole and by their parts, LaTeX
+// sub- and superscripts joined (CO$_2$ → co2), English stop words dropped, a
+// light plural stemmer. Bigrams are formed from adjacent kept words that are
+// not separated by punctuation or a stop word.
+package lexical

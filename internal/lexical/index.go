@@ -1,0 +1,351 @@
+package lexical
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+)
+
+// maxOrd is the number of document slots a posting can address: a posting
+// packs a slot number (24 bits) and a term frequency (8 bits) in a uint32.
+const maxOrd = 1 << 24
+
+// maxTF is the largest term frequency stored; higher counts are capped,
+// which BM25's saturation makes harmless.
+const maxTF = 255
+
+// ErrFull is returned by Add when the index holds as many documents as a
+// posting can address (16,777,215).
+var ErrFull = errors.New("lexical: index is full")
+
+// Hit is one scored document.
+type Hit struct {
+	ID    string  `json:"id"`
+	Score float64 `json:"score"`
+}
+
+// Index is an in-memory BM25 index over unigrams and bigrams. The zero
+// value is not usable; call New. An Index is safe for concurrent use: reads
+// (Search, Similar, Recommend, Score*) run in parallel, writes (Add, Delete)
+// exclusively.
+type Index struct {
+	cfg config
+
+	mu       sync.RWMutex
+	ids      map[string]uint32 // document ID → slot
+	docs     []docEntry        // by slot; id == "" for a free slot
+	lens     []float32         // document length (kept words) by slot
+	live     int               // documents indexed
+	totalLen float64           // sum of lens over live documents
+
+	uni   map[string]uint32 // word → term
+	bi    map[uint64]uint32 // first<<32 | second (unigram terms) → term
+	terms []termEntry       // by term
+	free  []uint32          // freed bigram terms for reuse
+
+	accums sync.Pool // *accum
+}
+
+// docEntry is the forward index of one document.
+type docEntry struct {
+	id    string
+	terms []uint32 // distinct terms, ascending
+	tfs   []uint8  // term frequency, capped at maxTF, parallel to terms
+}
+
+// termEntry is one term's postings and key.
+type termEntry struct {
+	// post holds slot<<8 | tf for every document with the term, by
+	// ascending slot.
+	post []uint32
+	// word is the unigram's text, or "" for a bigram.
+	word string
+	// pair is first<<32 | second for a bigram.
+	pair uint64
+}
+
+// config is what Options set.
+type config struct {
+	k1, b        float64
+	bigramWeight float64
+	docTerms     int
+	negWeight    float64
+}
+
+// Option configures an Index.
+type Option func(*config)
+
+// WithBM25 sets BM25's parameters: k1 (term-frequency saturation, default
+// 1.2) and b (length normalisation, default 0.75). Values out of range
+// (k1 < 0, b outside [0, 1]) are ignored.
+func WithBM25(k1, b float64) Option {
+	return func(c *config) {
+		if k1 >= 0 && !math.IsInf(k1, 0) {
+			c.k1 = k1
+		}
+		if b >= 0 && b <= 1 {
+			c.b = b
+		}
+	}
+}
+
+// WithBigramWeight sets how much a bigram match counts relative to a unigram
+// match (default 0.5; 0 ignores bigrams when scoring). Negative values are
+// ignored.
+func WithBigramWeight(w float64) Option {
+	return func(c *config) {
+		if w >= 0 && !math.IsInf(w, 0) {
+			c.bigramWeight = w
+		}
+	}
+}
+
+// WithDocTerms sets how many of a document's terms (the highest tf·idf)
+// make up its query in Similar and Recommend (default 64). Values below 1
+// are ignored.
+func WithDocTerms(n int) Option {
+	return func(c *config) {
+		if n >= 1 {
+			c.docTerms = n
+		}
+	}
+}
+
+// WithNegativeWeight sets the Rocchio weight of disliked documents relative
+// to liked ones in Recommend (default 0.5). Negative values are ignored.
+func WithNegativeWeight(w float64) Option {
+	return func(c *config) {
+		if w >= 0 && !math.IsInf(w, 0) {
+			c.negWeight = w
+		}
+	}
+}
+
+// New returns an empty index.
+func New(opts ...Option) *Index {
+	cfg := config{k1: 1.2, b: 0.75, bigramWeight: 0.5, docTerms: 64, negWeight: 0.5}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &Index{
+		cfg: cfg,
+		ids: map[string]uint32{},
+		uni: map[string]uint32{},
+		bi:  map[uint64]uint32{},
+	}
+}
+
+// Len returns the number of documents in the index.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.live
+}
+
+// Has reports whether id is in the index.
+func (ix *Index) Has(id string) bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	_, ok := ix.ids[id]
+	return ok
+}
+
+// Add indexes text under id, replacing what id had. For a paper, text is
+// paper.Paper.Text() (title and abstract). An empty id is an error; so is a
+// full index (ErrFull). A text without any term is indexed as an empty
+// document (it is counted by Len and matches nothing).
+func (ix *Index) Add(id string, text string) error {
+	if id == "" {
+		return errors.New("lexical: add: empty document ID")
+	}
+	// Analysis, the costly part, runs outside the lock.
+	var a analysis
+	analyze(text, &a)
+
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if old, ok := ix.ids[id]; ok {
+		ix.removeLocked(old)
+	}
+	if len(ix.docs) >= maxOrd-1 {
+		ix.compactLocked()
+		if len(ix.docs) >= maxOrd-1 {
+			return fmt.Errorf("lexical: add %q: %w (%d documents)", id, ErrFull, ix.live)
+		}
+	}
+	slot := uint32(len(ix.docs))
+
+	// Term list with repeats, then sorted and counted.
+	ts := make([]uint32, 0, 2*len(a.words)+len(a.extra))
+	prev := uint32(0)
+	for i, w := range a.words {
+		t := ix.unigramLocked(w)
+		ts = append(ts, t)
+		if i > 0 && !a.brk[i] {
+			ts = append(ts, ix.bigramLocked(prev, t))
+		}
+		prev = t
+	}
+	for _, w := range a.extra {
+		ts = append(ts, ix.unigramLocked(w))
+	}
+	slices.Sort(ts)
+	d := docEntry{id: id}
+	for i := 0; i < len(ts); {
+		j := i + 1
+		for j < len(ts) && ts[j] == ts[i] {
+			j++
+		}
+		d.terms = append(d.terms, ts[i])
+		d.tfs = append(d.tfs, uint8(min(j-i, maxTF)))
+		i = j
+	}
+	for i, t := range d.terms {
+		te := &ix.terms[t]
+		te.post = append(te.post, slot<<8|uint32(d.tfs[i]))
+	}
+	ix.docs = append(ix.docs, d)
+	ix.lens = append(ix.lens, float32(len(a.words)))
+	ix.ids[id] = slot
+	ix.live++
+	ix.totalLen += float64(len(a.words))
+	return nil
+}
+
+// unigramLocked returns the term of word w, creating it.
+func (ix *Index) unigramLocked(w string) uint32 {
+	if t, ok := ix.uni[w]; ok {
+		return t
+	}
+	t := ix.newTermLocked(termEntry{word: w})
+	ix.uni[w] = t
+	return t
+}
+
+// bigramLocked returns the term of the bigram of unigram terms a and b,
+// creating it.
+func (ix *Index) bigramLocked(a, b uint32) uint32 {
+	key := uint64(a)<<32 | uint64(b)
+	if t, ok := ix.bi[key]; ok {
+		return t
+	}
+	t := ix.newTermLocked(termEntry{pair: key})
+	ix.bi[key] = t
+	return t
+}
+
+func (ix *Index) newTermLocked(e termEntry) uint32 {
+	if n := len(ix.free); n > 0 {
+		t := ix.free[n-1]
+		ix.free = ix.free[:n-1]
+		ix.terms[t] = e
+		return t
+	}
+	ix.terms = append(ix.terms, e)
+	return uint32(len(ix.terms) - 1)
+}
+
+// Delete removes id from the index and reports whether it was there.
+func (ix *Index) Delete(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	slot, ok := ix.ids[id]
+	if !ok {
+		return false
+	}
+	ix.removeLocked(slot)
+	// Slots are not reused (postings stay sorted by appending); renumber
+	// once free slots outnumber live documents.
+	if free := len(ix.docs) - ix.live; free > 1024 && free > ix.live {
+		ix.compactLocked()
+	}
+	return true
+}
+
+// removeLocked removes the document in slot from postings and statistics.
+func (ix *Index) removeLocked(slot uint32) {
+	d := &ix.docs[slot]
+	for _, t := range d.terms {
+		te := &ix.terms[t]
+		i, found := slices.BinarySearchFunc(te.post, slot, func(p, s uint32) int {
+			return int(p>>8) - int(s)
+		})
+		if !found {
+			continue // cannot happen: postings mirror the forward index
+		}
+		te.post = slices.Delete(te.post, i, i+1)
+		if len(te.post) == 0 {
+			te.post = nil
+			if te.word == "" { // a bigram: forget it, reuse its term
+				delete(ix.bi, te.pair)
+				ix.free = append(ix.free, t)
+			}
+		}
+	}
+	delete(ix.ids, d.id)
+	ix.totalLen -= float64(ix.lens[slot])
+	ix.live--
+	*d = docEntry{}
+	ix.lens[slot] = 0
+}
+
+// compactLocked renumbers slots so that the live documents are dense.
+func (ix *Index) compactLocked() {
+	remap := make([]uint32, len(ix.docs))
+	n := uint32(0)
+	for s, d := range ix.docs {
+		if d.id == "" {
+			continue
+		}
+		remap[s] = n
+		ix.docs[n] = d
+		ix.lens[n] = ix.lens[s]
+		ix.ids[d.id] = n
+		n++
+	}
+	clear(ix.docs[n:])
+	ix.docs = slices.Clip(ix.docs[:n])
+	ix.lens = slices.Clip(ix.lens[:n])
+	for t := range ix.terms {
+		p := ix.terms[t].post
+		for i, v := range p {
+			p[i] = remap[v>>8]<<8 | v&0xff
+		}
+	}
+}
+
+// Stats describes the index's size.
+type Stats struct {
+	Docs     int // documents indexed
+	Slots    int // document slots, including freed ones not yet compacted
+	Unigrams int // distinct unigram terms (including hyphenated words)
+	Bigrams  int // distinct bigram terms
+	Postings int // (term, document) pairs
+	// Bytes estimates the heap the index holds (slices at capacity, maps
+	// at a typical 48 bytes per entry plus key data).
+	Bytes int64
+}
+
+// Stats returns the index's size.
+func (ix *Index) Stats() Stats {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := Stats{Docs: ix.live, Slots: len(ix.docs), Unigrams: len(ix.uni), Bigrams: len(ix.bi)}
+	const mapEntry = 48
+	b := int64(cap(ix.docs))*48 + int64(cap(ix.lens))*4
+	for _, d := range ix.docs {
+		b += int64(cap(d.terms))*4 + int64(cap(d.tfs)) + int64(len(d.id))
+	}
+	b += int64(len(ix.ids)) * mapEntry
+	b += int64(cap(ix.terms)) * 48
+	for _, t := range ix.terms {
+		s.Postings += len(t.post)
+		b += int64(cap(t.post)) * 4
+		b += int64(len(t.word))
+	}
+	b += int64(len(ix.uni)+len(ix.bi)) * mapEntry
+	s.Bytes = b
+	return s
+}
