@@ -32,7 +32,7 @@ type BatchError struct {
 
 // Error implements error.
 func (e *BatchError) Error() string {
-	s := fmt.Sprintf("embeddings: openai: batch %d of %d (inputs %d-%d): %v", e.Batch, e.Batches, e.First, e.Last, e.Err)
+	s := fmt.Sprintf("embeddings: openai: batch %d of %d (%s): %v", e.Batch, e.Batches, inputRange(e.First, e.Last), e.Err)
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" (gave up after %d attempts)", e.Attempts)
 	}
@@ -72,4 +72,12 @@ func (e *AuthError) Error() string {
 		s += "; the server said: " + e.Message
 	}
 	return s
+}
+
+// inputRange names the inputs first to last: "inputs 64-127" or "input 3".
+func inputRange(first, last int) string {
+	if first == last {
+		return fmt.Sprintf("input %d", first)
+	}
+	return fmt.Sprintf("inputs %d-%d", first, last)
 }

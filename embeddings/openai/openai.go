@@ -318,7 +318,7 @@ func (c *Client) embedBatch(ctx context.Context, b batchInfo, texts []string) ([
 			return vecs, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("embeddings: openai: batch %d of %d (inputs %d-%d): %w", b.Batch, b.Batches, b.First, b.Last, err)
+			return nil, fmt.Errorf("embeddings: openai: batch %d of %d (%s): %w", b.Batch, b.Batches, inputRange(b.First, b.Last), err)
 		}
 		if f.auth != nil {
 			return nil, f.auth
@@ -341,7 +341,7 @@ func (c *Client) embedBatch(ctx context.Context, b batchInfo, texts []string) ([
 			"batch", b.Batch, "batches", b.Batches, "first_input", b.First, "last_input", b.Last,
 			"attempt", attempt, "status", f.status, "wait", wait, "err", f.err)
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("embeddings: openai: batch %d of %d (inputs %d-%d): %w", b.Batch, b.Batches, b.First, b.Last, err)
+			return nil, fmt.Errorf("embeddings: openai: batch %d of %d (%s): %w", b.Batch, b.Batches, inputRange(b.First, b.Last), err)
 		}
 	}
 }

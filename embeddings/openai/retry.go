@@ -129,10 +129,8 @@ func transient(err error) bool {
 
 // serverMessage is what the server said in an error response, shortened.
 func serverMessage(err error) string {
-	var ae *goopenai.APIError
-	if errors.As(err, &ae) {
-		return shorten(ae.Message)
-	}
+	// A body that is not OpenAI's error shape (TEI's {"error": "..."}, an
+	// HTML page) comes as a RequestError holding the raw body.
 	var re *goopenai.RequestError
 	if errors.As(err, &re) {
 		if len(re.Body) > 0 {
@@ -142,6 +140,10 @@ func serverMessage(err error) string {
 			return shorten(re.Err.Error())
 		}
 		return ""
+	}
+	var ae *goopenai.APIError
+	if errors.As(err, &ae) {
+		return shorten(ae.Message)
 	}
 	return shorten(err.Error())
 }
