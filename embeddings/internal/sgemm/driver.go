@@ -42,11 +42,16 @@ type packed struct {
 
 func packedLen(k, n int) int { return (n + nr - 1) / nr * nr * k }
 
-// floatPool recycles packing buffers across calls.
-var floatPool sync.Pool
+// bPool recycles packed-B buffers across calls; aPool recycles the
+// per-goroutine A blocks, which all have capacity aBufLen.
+var bPool, aPool sync.Pool
 
-func getFloats(n int) *[]float32 {
-	if v, ok := floatPool.Get().(*[]float32); ok && cap(*v) >= n {
+// aBufLen is the largest packed A block: mc <= mcMax rows (a multiple of
+// mr) by kc <= kcMax.
+const aBufLen = mcMax * kcMax
+
+func getB(n int) *[]float32 {
+	if v, ok := bPool.Get().(*[]float32); ok && cap(*v) >= n {
 		*v = (*v)[:n]
 		return v
 	}
@@ -54,7 +59,13 @@ func getFloats(n int) *[]float32 {
 	return &s
 }
 
-func putFloats(p *[]float32) { floatPool.Put(p) }
+func getA() *[]float32 {
+	if v, ok := aPool.Get().(*[]float32); ok {
+		return v
+	}
+	s := make([]float32, aBufLen)
+	return &s
+}
 
 // parallelFor runs f(i) for i in [0, n) on up to workers goroutines (the
 // calling one included), handing out indices dynamically.
@@ -104,11 +115,11 @@ func (e impl) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, bt b
 		}
 		return
 	}
-	buf := getFloats(packedLen(k, n))
+	buf := getB(packedLen(k, n))
 	pb := packed{k: k, n: n, data: *buf}
 	packBAll(pb.data, k, n, b, ldb, bt, procs)
 	e.run(m, a, lda, &pb, c, ldc, acc, procs)
-	putFloats(buf)
+	bPool.Put(buf)
 }
 
 // gemmPacked computes C (+)= A·B̂ for a packed B̂.
@@ -251,7 +262,7 @@ func (e impl) run(m int, a []float32, lda int, pb *packed, c []float32, ldc int,
 	// One A buffer per goroutine, handed out from a small free list.
 	bufs := make(chan *[]float32, workers)
 	for w := 0; w < workers; w++ {
-		bufs <- getFloats(mc * kc)
+		bufs <- getA()
 	}
 	parallelFor(tasks, workers, func(t int) {
 		buf := <-bufs
@@ -264,7 +275,7 @@ func (e impl) run(m int, a []float32, lda int, pb *packed, c []float32, ldc int,
 		bufs <- buf
 	})
 	for w := 0; w < workers; w++ {
-		putFloats(<-bufs)
+		aPool.Put(<-bufs)
 	}
 }
 

@@ -12,13 +12,10 @@ func kernGo(kc int, a, b, c []float32, ldc int, acc bool) {
 	for i := 0; i < mr; i += 2 {
 		for j := 0; j < nr; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
-			ap := a[i:]
-			bp := b[j:]
+			ai, bj := i, j
 			for p := 0; p < kc; p++ {
-				av := ap[p*mr : p*mr+2]
-				bv := bp[p*nr : p*nr+4]
-				a0, a1 := av[0], av[1]
-				b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
+				a0, a1 := a[ai], a[ai+1]
+				b0, b1, b2, b3 := b[bj], b[bj+1], b[bj+2], b[bj+3]
 				c00 += a0 * b0
 				c01 += a0 * b1
 				c02 += a0 * b2
@@ -27,6 +24,8 @@ func kernGo(kc int, a, b, c []float32, ldc int, acc bool) {
 				c11 += a1 * b1
 				c12 += a1 * b2
 				c13 += a1 * b3
+				ai += mr
+				bj += nr
 			}
 			r0 := c[i*ldc+j : i*ldc+j+4]
 			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4]
