@@ -179,7 +179,7 @@ func HashEmbed(text string, vec []float32) int {
 	for _, f := range vec {
 		ss += float64(f) * float64(f)
 	}
-	if ss == 0 { // cannot happen with hashesPerWord odd-free sums, but be safe
+	if ss == 0 { // words whose hashes cancel exactly; practically never
 		vec[0], ss = 1, 1
 	}
 	inv := float32(1 / math.Sqrt(ss))

@@ -236,21 +236,16 @@ func quantize(v []float32, dst []int8) float32 {
 		return 0
 	}
 	inv := 127 / m
+	dst = dst[:len(v)]
 	for i, f := range v {
-		dst[i] = int8(roundHalfAway(f * inv))
+		// f*inv is in [-127, 127]; shifting it positive makes the
+		// truncating conversion a branch-free round half up.
+		dst[i] = int8(int32(f*inv+128.5) - 128)
 	}
 	return m / 127
 }
 
 func abs32(f float32) float32 { return math.Float32frombits(math.Float32bits(f) &^ (1 << 31)) }
-
-// roundHalfAway rounds to the nearest integer, halves away from zero.
-func roundHalfAway(f float32) float32 {
-	if f < 0 {
-		return -float32(int32(-f + 0.5))
-	}
-	return float32(int32(f + 0.5))
-}
 
 // insert puts one row; x.mu is held for writing.
 func (x *Index) insert(id string, vec []float32, codes []int8, scale float32) {
@@ -419,9 +414,11 @@ func (x *Index) quantizeQuery(s *scratch) {
 	for _, f := range s.q {
 		m = max(m, abs32(f))
 	}
-	f := float32(queryMax(x.stride)) / m
+	qm := float32(queryMax(x.stride))
+	f := qm / m
 	for i, v := range s.q {
-		s.qi[i] = int16(roundHalfAway(v * f))
+		// As in quantize: v*f is in [-qm, qm].
+		s.qi[i] = int16(int32(v*f+qm+0.5) - int32(qm))
 	}
 	clear(s.qi[x.dims:])
 }
