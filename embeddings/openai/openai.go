@@ -107,8 +107,9 @@ type Config struct {
 	// Retry-After header (DefaultMaxRetryAfter). A server that asks for a
 	// longer wait fails the batch with an error saying so.
 	MaxRetryAfter time.Duration
-	// HTTPClient sends the requests; nil means a new http.Client with the
-	// default transport. Its own Timeout, if set, also applies.
+	// HTTPClient sends the requests; nil means a new http.Client with a
+	// copy of the default transport that keeps MaxConcurrency idle
+	// connections. Its own Timeout, if set, also applies.
 	HTTPClient *http.Client
 	// Logger receives a warning for every retry and debug records for
 	// every batch; nil means slog.Default().
@@ -196,7 +197,10 @@ func New(cfg Config) (*Client, error) {
 		cfg.MaxBackoff = cfg.InitialBackoff
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+		// Keep a connection per concurrent request (the default keeps 2).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = max(cfg.MaxConcurrency, t.MaxIdleConnsPerHost)
+		cfg.HTTPClient = &http.Client{Transport: t}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
