@@ -267,7 +267,14 @@ func (r *listingReader) inTitle(l *listingLine) (paper.Paper, error, bool) {
 	}
 	title := l.text
 	if r.headerCtx {
-		title = unglueSubscribe(title)
+		if rest := unglueSubscribe(title); rest != title {
+			// Handle what was glued to "Subscribe" as a line of its own.
+			r.headerCtx = false
+			nl := *l
+			nl.text, nl.kind = rest, kindText
+			nl.classify()
+			return r.inTitle(&nl)
+		}
 	}
 	r.headerCtx = false
 	if n := utf8.RuneCountInString(title); n > maxTitleRunes {
