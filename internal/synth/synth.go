@@ -47,6 +47,7 @@ type Corpus struct {
 	fields     [][]float32
 	topics     [][]float32
 	subs       [][][]float32 // per topic
+	lowRank    [][][]float32 // per topic: directions of its correlated noise
 	topicField []int
 	spread     []float32 // per topic noise scale
 	cum        []float64 // cumulative topic weights
@@ -56,13 +57,19 @@ type Corpus struct {
 	topicWords [][]int
 }
 
-// Mixing weights (squared norms before noise) of the hierarchy levels.
+// Mixing weights (squared norms before noise) of the hierarchy levels; each
+// paper varies its topic and sub-topic weights around these, and a share of
+// papers mixes in a second topic.
 const (
-	wCommon = 0.30
-	wField  = 0.35
-	wTopic  = 0.50
-	wSub    = 0.45
-	wNoise  = 0.45
+	wCommon    = 0.30
+	wField     = 0.35
+	wTopic     = 0.50
+	wSub       = 0.45
+	wLowRank   = 0.30 // noise along a few topic-specific directions
+	wNoise     = 0.40 // isotropic noise
+	lowRank    = 8
+	secondMix  = 0.3 // share of papers with a second topic
+	wSecondMax = 0.45
 )
 
 // New prepares a corpus; generating it costs O(Topics*Dims) here and
@@ -99,6 +106,7 @@ func New(cfg Config) *Corpus {
 	}
 	c.topics = make([][]float32, cfg.Topics)
 	c.subs = make([][][]float32, cfg.Topics)
+	c.lowRank = make([][][]float32, cfg.Topics)
 	c.topicField = make([]int, cfg.Topics)
 	c.spread = make([]float32, cfg.Topics)
 	for t := range c.topics {
@@ -107,9 +115,24 @@ func New(cfg Config) *Corpus {
 		c.spread[t] = float32(math.Exp(r.NormFloat64() * 0.25)) // varied spread
 		expected := float64(cfg.N) * (1 / math.Pow(float64(t+1), 0.8)) / total
 		nsub := max(1, int(expected)/cfg.PapersPerSubtopic)
+		// Sub-topics form a random walk, so that neighbouring ones are
+		// closer than far ones: similarities fall off gradually, not in
+		// one step from "same sub-topic" to "same topic".
 		c.subs[t] = make([][]float32, nsub)
 		for s := range c.subs[t] {
-			c.subs[t][s] = gaussUnit(r, cfg.Dims)
+			v := gaussUnit(r, cfg.Dims)
+			if s > 0 {
+				prev := c.subs[t][s-1]
+				for k := range v {
+					v[k] = 0.75*prev[k] + 0.66*v[k]
+				}
+				normalize(v)
+			}
+			c.subs[t][s] = v
+		}
+		c.lowRank[t] = make([][]float32, lowRank)
+		for k := range c.lowRank[t] {
+			c.lowRank[t][k] = gaussUnit(r, cfg.Dims)
 		}
 	}
 	c.buildText(r)
@@ -179,13 +202,29 @@ func (c *Corpus) fill(r *rand.Rand, t, s int, dst []float32) {
 	f := c.topicField[t]
 	a := float32(math.Sqrt(wCommon))
 	b := float32(math.Sqrt(wField))
-	ct := float32(math.Sqrt(wTopic))
-	d := float32(math.Sqrt(wSub))
-	// Noise per coordinate: wNoise spread over Dims coordinates.
-	e := c.spread[t] * float32(math.Sqrt(wNoise/float64(len(dst))))
+	ct := float32(math.Sqrt(wTopic) * (0.6 + 0.8*r.Float64()))
+	d := float32(math.Sqrt(wSub) * (0.3 + 1.4*r.Float64()))
+	spread := c.spread[t] * float32(0.7+0.6*r.Float64())
+	// Isotropic noise per coordinate: wNoise spread over Dims coordinates.
+	e := spread * float32(math.Sqrt(wNoise/float64(len(dst))))
 	common, field, topic, sub := c.common, c.fields[f], c.topics[t], c.subs[t][s]
 	for k := range dst {
 		dst[k] = a*common[k] + b*field[k] + ct*topic[k] + d*sub[k] + e*float32(r.NormFloat64())
+	}
+	lr := spread * float32(math.Sqrt(wLowRank/lowRank))
+	for _, dir := range c.lowRank[t] {
+		w := lr * float32(r.NormFloat64())
+		for k := range dst {
+			dst[k] += w * dir[k]
+		}
+	}
+	if r.Float64() < secondMix {
+		t2, s2 := c.assign(r)
+		w := float32(math.Sqrt(wTopic) * wSecondMax * r.Float64())
+		topic2, sub2 := c.topics[t2], c.subs[t2][s2]
+		for k := range dst {
+			dst[k] += w * (topic2[k] + sub2[k])
+		}
 	}
 	normalize(dst)
 }
