@@ -270,6 +270,9 @@ func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error)
 	for range min(batches, c.cfg.MaxConcurrency) {
 		wg.Go(func() {
 			for b := range jobs {
+				if work.Err() != nil {
+					continue // a batch failed or ctx ended: send nothing more
+				}
 				first := b * size
 				last := min(first+size, n) - 1
 				info := batchInfo{Batch: b + 1, Batches: batches, First: first, Last: last}
