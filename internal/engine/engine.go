@@ -65,6 +65,8 @@ type Engine struct {
 	info   map[string]docInfo // what filters need, per stored paper
 
 	ready atomic.Bool
+
+	mapping mapCache // the cached corpus map (mapping.go)
 }
 
 // docInfo is the little the engine keeps in memory per paper to filter
@@ -285,6 +287,7 @@ func (e *Engine) Put(ctx context.Context, ps []paper.Paper) error {
 	if err := e.store.PutPapers(ps, e.Model(), vecs); err != nil {
 		return fmt.Errorf("engine: store %d papers: %w", len(ps), err)
 	}
+	e.mapping.invalidate()
 	ids := make([]string, len(ps))
 	for i, p := range ps {
 		ids[i] = p.ID
@@ -344,6 +347,7 @@ func (e *Engine) Delete(id string) error {
 		}
 		return fmt.Errorf("engine: delete %q: %w", id, err)
 	}
+	e.mapping.invalidate()
 	e.index.Delete(id)
 	e.infoMu.Lock()
 	delete(e.info, id)
