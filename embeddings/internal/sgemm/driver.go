@@ -10,16 +10,22 @@ import (
 // L1 next to a 6×256 A panel); mcMax bounds the rows of A packed at once
 // (144×256 floats = 144 KiB, well inside L2).
 const (
-	mr    = 6
-	nr    = 16
+	mr = 6
+	nr = 16
+)
+
+// kcMax and mcMax are variables only so that benchmarks can explore them.
+var (
 	kcMax = 256
 	mcMax = 144
 )
 
 // parallelMinFlops is the smallest product (2·m·n·k) split across
-// goroutines; below it the cost of waking a second goroutine outweighs the
-// gain.
-const parallelMinFlops = 1 << 21
+// goroutines. Below it (for example a 128×128×64 attention product, 2.1
+// MFLOP, about 25 µs on one core) waking a second goroutine costs more than
+// it saves, and callers such as the encoder already run many such products
+// concurrently.
+const parallelMinFlops = 1 << 23
 
 // kernelFunc computes one mr×nr tile: C[0:6][0:16] (+)= Â·B̂ where Â is a
 // packed 6×kc panel (a[p*6+i]) and B̂ a packed kc×16 panel (b[p*16+j]). C
@@ -43,27 +49,17 @@ type packed struct {
 func packedLen(k, n int) int { return (n + nr - 1) / nr * nr * k }
 
 // bPool recycles packed-B buffers across calls; aPool recycles the
-// per-goroutine A blocks, which all have capacity aBufLen.
+// per-goroutine packed A blocks (at most mcMax×kcMax floats). Two pools, so
+// that a small A request never takes the large B buffer.
 var bPool, aPool sync.Pool
 
-// aBufLen is the largest packed A block: mc <= mcMax rows (a multiple of
-// mr) by kc <= kcMax.
-const aBufLen = mcMax * kcMax
-
-func getB(n int) *[]float32 {
-	if v, ok := bPool.Get().(*[]float32); ok && cap(*v) >= n {
+// getFloats returns a buffer of n floats from pool, or a new one.
+func getFloats(pool *sync.Pool, n int) *[]float32 {
+	if v, ok := pool.Get().(*[]float32); ok && cap(*v) >= n {
 		*v = (*v)[:n]
 		return v
 	}
 	s := make([]float32, n)
-	return &s
-}
-
-func getA() *[]float32 {
-	if v, ok := aPool.Get().(*[]float32); ok {
-		return v
-	}
-	s := make([]float32, aBufLen)
 	return &s
 }
 
@@ -115,7 +111,7 @@ func (e impl) gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, bt b
 		}
 		return
 	}
-	buf := getB(packedLen(k, n))
+	buf := getFloats(&bPool, packedLen(k, n))
 	pb := packed{k: k, n: n, data: *buf}
 	packBAll(pb.data, k, n, b, ldb, bt, procs)
 	e.run(m, a, lda, &pb, c, ldc, acc, procs)
@@ -220,8 +216,12 @@ func packA(d, a []float32, lda, i0, h, p0, kc int) {
 	}
 }
 
-// blocking chooses the k-block depth and the split of the m×n product into
-// row blocks of mc rows and column groups of gp panels.
+// blocking chooses the k-block depth kc and splits the m×n product into
+// rowBlocks blocks of mc rows times colGroups groups of gp 16-column panels.
+// Row blocks are as tall as the L2 budget allows (mcMax), because every B
+// panel fetched into L1 is reused once per 6 rows of the block; when that
+// leaves fewer than two tasks per goroutine, the columns are split too (each
+// column group then packs its own copy of the A block, which is cheap).
 func blocking(m, n, k, procs int) (kc, mc, rowBlocks, gp, colGroups int) {
 	nkb := (k + kcMax - 1) / kcMax
 	kc = (k + nkb - 1) / nkb
@@ -229,23 +229,21 @@ func blocking(m, n, k, procs int) (kc, mc, rowBlocks, gp, colGroups int) {
 	microRows := (m + mr - 1) / mr
 	panels := (n + nr - 1) / nr
 	rowBlocks = (m + mcMax - 1) / mcMax
-	want := 1
+	colGroups = 1
 	if procs > 1 {
 		// A few tasks per goroutine keep the cores balanced when the
 		// machine is shared; a multiple of procs avoids a lone last task.
-		want = 2 * procs
-		if rowBlocks < want {
-			rowBlocks = want
+		want := 2 * procs
+		if rowBlocks >= want {
+			rowBlocks = (rowBlocks + procs - 1) / procs * procs
+		} else {
+			colGroups = (want + rowBlocks - 1) / rowBlocks
 		}
-		rowBlocks = (rowBlocks + procs - 1) / procs * procs
 	}
 	rowBlocks = min(rowBlocks, microRows)
 	mc = (microRows + rowBlocks - 1) / rowBlocks * mr
 	rowBlocks = (m + mc - 1) / mc
-	colGroups = 1
-	if rowBlocks < want {
-		colGroups = min((want+rowBlocks-1)/rowBlocks, panels)
-	}
+	colGroups = min(colGroups, panels)
 	gp = (panels + colGroups - 1) / colGroups
 	colGroups = (panels + gp - 1) / gp
 	return kc, mc, rowBlocks, gp, colGroups
@@ -262,7 +260,7 @@ func (e impl) run(m int, a []float32, lda int, pb *packed, c []float32, ldc int,
 	// One A buffer per goroutine, handed out from a small free list.
 	bufs := make(chan *[]float32, workers)
 	for w := 0; w < workers; w++ {
-		bufs <- getA()
+		bufs <- getFloats(&aPool, mcMax*kcMax)
 	}
 	parallelFor(tasks, workers, func(t int) {
 		buf := <-bufs
