@@ -103,18 +103,22 @@ func (rec *arxivRecord) paper() (paper.Paper, string) {
 func arxivAuthors(parsed [][]string, authors string) []string {
 	if len(parsed) > 0 {
 		names := make([]string, 0, len(parsed))
+		var b strings.Builder
 		for _, a := range parsed {
-			var parts []string
-			if len(a) > 1 {
-				parts = append(parts, a[1]) // first names
+			// a is [last, first, suffix]; the name reads first last suffix.
+			b.Reset()
+			for _, i := range [...]int{1, 0, 2} {
+				if i >= len(a) {
+					continue
+				}
+				if part := strings.TrimSpace(a[i]); part != "" {
+					if b.Len() > 0 {
+						b.WriteByte(' ')
+					}
+					b.WriteString(part)
+				}
 			}
-			if len(a) > 0 {
-				parts = append(parts, a[0]) // last name
-			}
-			if len(a) > 2 {
-				parts = append(parts, a[2]) // suffix
-			}
-			if name := collapseSpace(strings.Join(parts, " ")); name != "" {
+			if name := collapseSpace(b.String()); name != "" {
 				names = append(names, name)
 			}
 		}
