@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/recommend-dev/recommend/internal/paper"
@@ -97,9 +98,11 @@ func encodePaper(p *paper.Paper) []byte {
 	return b
 }
 
-// reader decodes the body of a record; the first error sticks.
+// reader decodes the body of a record held in a string; the first error
+// sticks. Strings it returns are substrings of that one string, so decoding a
+// paper costs one string allocation however many fields it has.
 type reader struct {
-	b   []byte
+	s   string
 	err error
 }
 
@@ -107,26 +110,29 @@ func (r *reader) uvarint(what string) uint64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = badRecord("%s: bad varint", what)
-		return 0
+	var v uint64
+	for i := 0; i < len(r.s) && i < binary.MaxVarintLen64; i++ {
+		c := r.s[i]
+		if i == binary.MaxVarintLen64-1 && c > 1 {
+			break // overflows 64 bits
+		}
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			r.s = r.s[i+1:]
+			return v
+		}
 	}
-	r.b = r.b[n:]
-	return v
+	r.err = badRecord("%s: bad varint", what)
+	return 0
 }
 
 func (r *reader) varint(what string) int64 {
-	if r.err != nil {
-		return 0
+	u := r.uvarint(what)
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
 	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = badRecord("%s: bad varint", what)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	return x
 }
 
 func (r *reader) string(what string) string {
@@ -134,12 +140,12 @@ func (r *reader) string(what string) string {
 	if r.err != nil {
 		return ""
 	}
-	if n > uint64(len(r.b)) {
-		r.err = badRecord("%s: length %d exceeds the %d bytes left", what, n, len(r.b))
+	if n > uint64(len(r.s)) {
+		r.err = badRecord("%s: length %d exceeds the %d bytes left", what, n, len(r.s))
 		return ""
 	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
+	s := r.s[:n]
+	r.s = r.s[n:]
 	return s
 }
 
@@ -150,8 +156,8 @@ func (r *reader) list(what string) []string {
 	}
 	// Every element takes at least one byte (its length), which bounds the
 	// allocation by the record size.
-	if n > uint64(len(r.b)) {
-		r.err = badRecord("%s: %d elements in %d bytes", what, n, len(r.b))
+	if n > uint64(len(r.s)) {
+		r.err = badRecord("%s: %d elements in %d bytes", what, n, len(r.s))
 		return nil
 	}
 	l := make([]string, n)
@@ -180,15 +186,21 @@ func checkHeader(kind string, b []byte, version byte) ([]byte, error) {
 	return body, nil
 }
 
-// decodePaper decodes a paper record stored under id. It copies everything it
-// returns, so the result stays valid after the transaction ends.
-func decodePaper(id string, b []byte) (paper.Paper, error) {
+// decodePaper decodes the paper record b stored under key. The result does
+// not alias b or key (which belong to bbolt's memory map): the ID and every
+// field are substrings of one new string.
+func decodePaper(key, b []byte) (paper.Paper, error) {
 	body, err := checkHeader("paper", b, paperFormatV1)
 	if err != nil {
 		return paper.Paper{}, err
 	}
-	r := reader{b: body}
-	p := paper.Paper{ID: id}
+	var sb strings.Builder
+	sb.Grow(len(key) + len(body))
+	sb.Write(key)
+	sb.Write(body)
+	all := sb.String()
+	r := reader{s: all[len(key):]}
+	p := paper.Paper{ID: all[:len(key)]}
 	p.Title = r.string("title")
 	p.Abstract = r.string("abstract")
 	p.Organization = r.string("organization")
@@ -205,8 +217,8 @@ func decodePaper(id string, b []byte) (paper.Paper, error) {
 		return paper.Paper{}, badRecord("author_count %d out of range", ac)
 	}
 	p.AuthorCount = int(ac)
-	if len(r.b) != 0 {
-		return paper.Paper{}, badRecord("paper record has %d trailing bytes", len(r.b))
+	if len(r.s) != 0 {
+		return paper.Paper{}, badRecord("paper record has %d trailing bytes", len(r.s))
 	}
 	return p, nil
 }
@@ -286,14 +298,14 @@ func decodeModelInfo(b []byte) (modelInfo, error) {
 	if b[0] != modelFormatV1 {
 		return modelInfo{}, badRecord("model record has format version %d; this build reads version %d", b[0], modelFormatV1)
 	}
-	r := reader{b: b[1:]}
+	r := reader{s: string(b[1:])}
 	dims := r.uvarint("dimensions")
 	count := r.uvarint("count")
 	if r.err != nil {
 		return modelInfo{}, r.err
 	}
-	if len(r.b) != 0 {
-		return modelInfo{}, badRecord("model record has %d trailing bytes", len(r.b))
+	if len(r.s) != 0 {
+		return modelInfo{}, badRecord("model record has %d trailing bytes", len(r.s))
 	}
 	if dims == 0 || dims > MaxDimensions {
 		return modelInfo{}, badRecord("model dimensions %d out of range 1..%d", dims, MaxDimensions)

@@ -26,7 +26,11 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(crashEnv); path != "" {
 		os.Exit(crashChild(path))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if scanPath != "" { // built by the benchmarks
+		_ = os.RemoveAll(filepath.Dir(scanPath))
+	}
+	os.Exit(code)
 }
 
 const (

@@ -425,7 +425,7 @@ func (s *Store) Get(id string) (paper.Paper, error) {
 			return fmt.Errorf("paper %q: %w", id, ErrNotFound)
 		}
 		var err error
-		if p, err = decodePaper(id, v); err != nil {
+		if p, err = decodePaper([]byte(id), v); err != nil {
 			return s.corrupt("papers/%q: %v", id, err)
 		}
 		return nil
@@ -545,7 +545,7 @@ func (s *Store) List(offset, limit int) ([]paper.Paper, int, error) {
 			k, v = c.Next()
 		}
 		for ; k != nil && len(out) < limit; k, v = c.Next() {
-			p, err := decodePaper(string(k), v)
+			p, err := decodePaper(k, v)
 			if err != nil {
 				return s.corrupt("papers/%q: %v", k, err)
 			}
@@ -594,16 +594,16 @@ type scanned struct {
 // first error fn returns and returns that error.
 //
 // Scan reads in chunks of a few thousand papers, each in its own short read
-// transaction, and calls fn outside any transaction: a slow fn never holds
-// the file's memory map, so writers are not delayed. The consequence is that
-// Scan is not a point-in-time snapshot across chunks: a paper written or
-// deleted while Scan runs may or may not be seen, but each paper is seen with
-// the vector that belonged to it at the time it was read.
+// transaction, on a separate goroutine that decodes the next chunk while fn
+// consumes the current one (fn itself is always called from the caller's
+// goroutine, one paper at a time). fn never runs inside a transaction, so a
+// slow fn does not hold the file's memory map and writers are not delayed.
+// The consequence is that Scan is not a point-in-time snapshot across chunks:
+// a paper written or deleted while Scan runs may or may not be seen, but each
+// paper is seen with the vector that belonged to it when it was read.
 func (s *Store) Scan(model string, fn func(p paper.Paper, vec []float32) error) error {
-	var after []byte
-	batch := make([]scanned, 0, scanChunk)
-	for {
-		batch = batch[:0]
+	read := func(after []byte) ([]scanned, error) {
+		batch := make([]scanned, 0, scanChunk)
 		err := s.view(func(tx *bbolt.Tx) error {
 			var (
 				vc   *bbolt.Cursor
@@ -623,7 +623,7 @@ func (s *Store) Scan(model string, fn func(p paper.Paper, vec []float32) error) 
 			var vk, vv []byte
 			positioned := false
 			for ; k != nil && len(batch) < scanChunk; k, v = c.Next() {
-				p, err := decodePaper(string(k), v)
+				p, err := decodePaper(k, v)
 				if err != nil {
 					return s.corrupt("papers/%q: %v", k, err)
 				}
@@ -644,24 +644,15 @@ func (s *Store) Scan(model string, fn func(p paper.Paper, vec []float32) error) 
 				}
 				batch = append(batch, item)
 			}
-			if len(batch) > 0 {
-				after = []byte(batch[len(batch)-1].p.ID)
-			}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("scan: %w", err)
-		}
-		for i := range batch {
-			if err := fn(batch[i].p, batch[i].vec); err != nil {
-				return err
-			}
-			batch[i] = scanned{}
-		}
-		if len(batch) < scanChunk {
-			return nil
-		}
+		return batch, err
 	}
+	err := pipeline(read, func(it scanned) []byte { return []byte(it.p.ID) }, func(it scanned) error { return fn(it.p, it.vec) })
+	if err != nil && !isCallerErr(err) {
+		return fmt.Errorf("scan: %w", err)
+	}
+	return unwrapCallerErr(err)
 }
 
 // ScanVectors calls fn with the ID and vector of every paper that has a
@@ -672,10 +663,8 @@ func (s *Store) ScanVectors(model string, fn func(id string, vec []float32) erro
 		id  string
 		vec []float32
 	}
-	var after []byte
-	batch := make([]item, 0, scanChunk)
-	for {
-		batch = batch[:0]
+	read := func(after []byte) ([]item, error) {
+		batch := make([]item, 0, scanChunk)
 		err := s.view(func(tx *bbolt.Tx) error {
 			info, b, err := s.readModel(tx, model)
 			if err != nil {
@@ -689,24 +678,77 @@ func (s *Store) ScanVectors(model string, fn func(id string, vec []float32) erro
 				}
 				batch = append(batch, item{id: string(k), vec: vec})
 			}
-			if len(batch) > 0 {
-				after = []byte(batch[len(batch)-1].id)
-			}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("scan vectors: %w", err)
-		}
-		for i := range batch {
-			if err := fn(batch[i].id, batch[i].vec); err != nil {
-				return err
+		return batch, err
+	}
+	err := pipeline(read, func(it item) []byte { return []byte(it.id) }, func(it item) error { return fn(it.id, it.vec) })
+	if err != nil && !isCallerErr(err) {
+		return fmt.Errorf("scan vectors: %w", err)
+	}
+	return unwrapCallerErr(err)
+}
+
+// callerErr marks an error returned by a Scan callback, which is returned
+// unchanged.
+type callerErr struct{ err error }
+
+func (e callerErr) Error() string { return e.err.Error() }
+
+func isCallerErr(err error) bool {
+	_, ok := err.(callerErr)
+	return ok
+}
+
+func unwrapCallerErr(err error) error {
+	if ce, ok := err.(callerErr); ok {
+		return ce.err
+	}
+	return err
+}
+
+// pipeline reads chunks with read (each starting after the key of the
+// previous chunk's last item) on a separate goroutine, one chunk ahead, and
+// calls fn for every item on the calling goroutine.
+func pipeline[T any](read func(after []byte) ([]T, error), key func(T) []byte, fn func(T) error) error {
+	type chunk struct {
+		items []T
+		err   error
+	}
+	ch := make(chan chunk, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(ch)
+		var after []byte
+		for {
+			items, err := read(after)
+			select {
+			case ch <- chunk{items, err}:
+			case <-stop:
+				return
 			}
-			batch[i] = item{}
+			if err != nil || len(items) < scanChunk {
+				return
+			}
+			after = key(items[len(items)-1])
 		}
-		if len(batch) < scanChunk {
-			return nil
+	}()
+	defer func() {
+		close(stop)
+		for range ch { // let the reader finish its transaction and exit
+		}
+	}()
+	for c := range ch {
+		if c.err != nil {
+			return c.err
+		}
+		for i := range c.items {
+			if err := fn(c.items[i]); err != nil {
+				return callerErr{err}
+			}
 		}
 	}
+	return nil
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -60,10 +60,14 @@ const (
 	// release the file when Options.LockTimeout is zero.
 	DefaultLockTimeout = 2 * time.Second
 	// DefaultPageSize is the bbolt page size of new files when
-	// Options.PageSize is zero. It is larger than the usual 4 KiB because a
-	// 512-dimension vector record is just over 2 KiB: on 4 KiB pages most
-	// leaves would hold one vector and waste almost half of each page.
-	DefaultPageSize = 16 << 10
+	// Options.PageSize is zero. A 512-dimension vector record is just over
+	// 2 KiB, so on the usual 4 KiB pages a leaf holds one or two vectors and
+	// wastes about a third of the file; 8 KiB pages hold three. Larger pages
+	// pack slightly better but make every write to a random position rewrite
+	// more bytes. Measured with 100k papers with 512-d vectors, per paper:
+	// file 6.3 KB (4 KiB pages), 5.0 KB (8 KiB), 4.6 KB (16 KiB); bytes
+	// written for inserts in random ID order 22 KB, 26 KB, 36 KB.
+	DefaultPageSize = 8 << 10
 )
 
 // Sentinel errors. Errors returned by the store wrap one of these (test with

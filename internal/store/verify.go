@@ -227,7 +227,7 @@ func (s *Store) verifyRecords(tx *bbolt.Tx, report func(string, ...any) bool) {
 			}
 			continue
 		}
-		if _, err := decodePaper(string(k), v); err != nil {
+		if _, err := decodePaper(k, v); err != nil {
 			if !report("papers/%q: %v", k, err) {
 				return
 			}
