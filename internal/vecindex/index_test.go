@@ -145,14 +145,24 @@ func recallAt(got, want []Hit) float64 {
 }
 
 func TestApproxRecallClustered(t *testing.T) {
-	const n, dims, k = 20000, 256, 10
+	const n, dims = 20000, 256
 	c := synth.New(synth.Config{N: n, Dims: dims, Seed: 42})
 	vecs := c.Vectors()
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = c.ID(i)
 	}
-	x := New(dims)
+	for _, bits := range []int{8, 4} {
+		t.Run(fmt.Sprintf("bits=%d", bits), func(t *testing.T) {
+			testRecall(t, c, ids, vecs, bits)
+		})
+	}
+}
+
+func testRecall(t *testing.T, c *synth.Corpus, ids []string, vecs [][]float32, bits int) {
+	const k = 10
+	n, dims := len(vecs), len(vecs[0])
+	x := New(dims, WithBits(bits))
 	if err := x.AddBatch(ids, vecs); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +195,7 @@ func TestApproxRecallClustered(t *testing.T) {
 		}
 	}
 	recall := sum / float64(queries)
-	t.Logf("recall@%d = %.4f over %d queries (kernel %s)", k, recall, queries, Kernel())
+	t.Logf("%d-bit codes: recall@%d = %.4f over %d queries (kernel %s)", bits, k, recall, queries, Kernel())
 	if recall < 0.95 {
 		t.Errorf("recall@%d = %.4f, want >= 0.95", k, recall)
 	}
@@ -194,8 +204,15 @@ func TestApproxRecallClustered(t *testing.T) {
 func TestExclude(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	const dims = 48
-	x := New(dims)
-	ids, m := fill(t, x, r, 10000)
+	for _, bits := range []int{8, 4} {
+		x := New(dims, WithBits(bits))
+		ids, m := fill(t, x, r, 10000)
+		testExclude(t, r, x, ids, m)
+	}
+}
+
+func testExclude(t *testing.T, r *rand.Rand, x *Index, ids []string, m map[string][]float32) {
+	dims := x.Dims()
 	for _, exact := range []bool{false, true} {
 		for _, tc := range []struct {
 			name string
@@ -205,7 +222,7 @@ func TestExclude(t *testing.T) {
 			{"all but 3", func(id string) bool { return id != "doc-1" && id != "doc-500" && id != "doc-9999" }},
 			{"everything", func(string) bool { return true }},
 		} {
-			t.Run(fmt.Sprintf("exact=%v/%s", exact, tc.name), func(t *testing.T) {
+			t.Run(fmt.Sprintf("bits=%d/exact=%v/%s", x.bits, exact, tc.name), func(t *testing.T) {
 				q := randUnit(r, dims)
 				got, err := x.Search(q, 10, SearchOptions{Exact: exact, Exclude: tc.ex})
 				if err != nil {
@@ -230,8 +247,8 @@ func TestExclude(t *testing.T) {
 
 func TestKLargerThanLen(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	for _, n := range []int{0, 1, 5, 300} {
-		x := New(16)
+	for _, n := range []int{0, 1, 5, 300, 5000} {
+		x := New(16, WithBits(4-4*(n%2)))
 		ids, m := fill(t, x, r, n)
 		x.Delete("doc-0")
 		delete(m, "doc-0")
@@ -250,9 +267,15 @@ func TestKLargerThanLen(t *testing.T) {
 }
 
 func TestDeleteReplace(t *testing.T) {
+	for _, bits := range []int{8, 4} {
+		t.Run(fmt.Sprintf("bits=%d", bits), func(t *testing.T) { testDeleteReplace(t, bits) })
+	}
+}
+
+func testDeleteReplace(t *testing.T, bits int) {
 	r := rand.New(rand.NewPCG(15, 16))
 	const dims = 32
-	x := New(dims)
+	x := New(dims, WithBits(bits))
 	ids, m := fill(t, x, r, 6000)
 	if got, want := x.Len(), 6000; got != want {
 		t.Fatalf("Len = %d, want %d", got, want)
@@ -422,7 +445,7 @@ func TestIDTableModel(t *testing.T) {
 
 func TestConcurrent(t *testing.T) {
 	const dims = 32
-	x := New(dims, WithWorkers(2))
+	x := New(dims, WithWorkers(2), WithBits(4))
 	r := rand.New(rand.NewPCG(19, 20))
 	base := make([][]float32, 3000)
 	ids := make([]string, len(base))
@@ -533,5 +556,34 @@ func TestSortCandsDeterministic(t *testing.T) {
 	want := []cand{{2, 3}, {2, 9}, {1, 2}, {1, 5}}
 	if !slices.Equal(cs, want) {
 		t.Errorf("sortCands = %v, want %v", cs, want)
+	}
+}
+
+func TestQuantizeRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, dims := range []int{1, 5, 31, 32, 33, 64, 100, 512} {
+		v := randUnit(r, dims)
+		c8 := make([]int8, (dims+31)&^31)
+		s8 := quantize(v, c8)
+		c4 := make([]int8, ((dims+63)&^63)/2)
+		s4 := quantize4(v, c4)
+		for i, f := range v {
+			if d := math.Abs(float64(f) - float64(c8[i])*float64(s8)); d > float64(s8)/2*1.0001 {
+				t.Errorf("dims %d [%d]: 8-bit %v -> %d*%v, off by %v", dims, i, f, c8[i], s8, d)
+			}
+			b := uint8(c4[i/64*32+i%32])
+			u := b & 15
+			if i%64 >= 32 {
+				u = b >> 4
+			}
+			if d := math.Abs(float64(f) - (float64(u)-8)*float64(s4)); u == 0 || d > float64(s4)/2*1.0001 {
+				t.Errorf("dims %d [%d]: 4-bit %v -> (%d-8)*%v, off by %v", dims, i, f, u, s4, d)
+			}
+		}
+		for i := dims; i < len(c8); i++ {
+			if c8[i] != 0 {
+				t.Errorf("dims %d: 8-bit padding [%d] = %d", dims, i, c8[i])
+			}
+		}
 	}
 }

@@ -54,3 +54,19 @@ func dotF32(a, b []float32) float32 {
 	}
 	return dotF32AVX2(&a[0], &b[0], n)
 }
+
+//go:noescape
+func dotsU4I8AVX2(codes *byte, rowBytes int, q *int8, out *int32, rows int)
+
+// dotsU4I8 needs rowBytes to be a positive multiple of 32 (it always is:
+// the index pads 4-bit rows to 64 dimensions).
+func dotsU4I8(codes []byte, rowBytes int, q []int8, out []int32) {
+	rows := len(out)
+	if !useAVX2 || rows == 0 || rowBytes <= 0 || rowBytes%32 != 0 {
+		dotsU4I8Go(codes, rowBytes, q, out)
+		return
+	}
+	_ = codes[rows*rowBytes-1]
+	_ = q[2*rowBytes-1]
+	dotsU4I8AVX2(&codes[0], rowBytes, &q[0], &out[0], rows)
+}

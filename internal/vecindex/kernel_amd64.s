@@ -211,3 +211,59 @@ fdone:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+DATA nibbleMask<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nibbleMask<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nibbleMask<>(SB), RODATA|NOPTR, $16
+
+DATA onesW<>+0(SB)/8, $0x0001000100010001
+DATA onesW<>+8(SB)/8, $0x0001000100010001
+GLOBL onesW<>(SB), RODATA|NOPTR, $16
+
+// func dotsU4I8AVX2(codes *byte, rowBytes int, q *int8, out *int32, rows int)
+// out[r] = sum of u*q over row r's dimensions (see dotsU4I8Go for the
+// layout). Per 32-byte block: the low and high nibbles are split with a
+// mask and a shift, multiplied with the signed query bytes by VPMADDUBSW
+// (at most 2*15*127 per pair, so never saturating), added as int16 and
+// widened by VPMADDWD with ones into the int32 accumulator.
+TEXT ·dotsU4I8AVX2(SB), NOSPLIT, $0-40
+	MOVQ         codes+0(FP), SI
+	MOVQ         rowBytes+8(FP), R8
+	MOVQ         q+16(FP), R9
+	MOVQ         out+24(FP), R10
+	MOVQ         rows+32(FP), R11
+	VBROADCASTI128 nibbleMask<>(SB), Y14
+	VBROADCASTI128 onesW<>(SB), Y15
+
+u4row:
+	TESTQ R11, R11
+	JEQ   u4end
+	MOVQ  R9, DI
+	MOVQ  R8, CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+
+u4block:
+	VMOVDQU    (SI), Y2
+	VPSRLW     $4, Y2, Y3
+	VPAND      Y14, Y2, Y2
+	VPAND      Y14, Y3, Y3
+	VPMADDUBSW (DI), Y2, Y2
+	VPMADDUBSW 32(DI), Y3, Y3
+	VPADDW     Y3, Y2, Y2
+	VPMADDWD   Y15, Y2, Y2
+	VPADDD     Y2, Y0, Y0
+	ADDQ       $32, SI
+	ADDQ       $64, DI
+	SUBQ       $32, CX
+	JNE        u4block
+
+	HSUMD
+	MOVL AX, (R10)
+	ADDQ $4, R10
+	DECQ R11
+	JMP  u4row
+
+u4end:
+	VZEROUPPER
+	RET

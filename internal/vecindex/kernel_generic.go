@@ -15,3 +15,7 @@ func dotF32(a, b []float32) float32 { return dotF32Go(a, b) }
 
 // Kernel reports which scan kernels this build uses: "avx2" or "go".
 func Kernel() string { return kernelName }
+
+func dotsU4I8(codes []byte, rowBytes int, q []int8, out []int32) {
+	dotsU4I8Go(codes, rowBytes, q, out)
+}

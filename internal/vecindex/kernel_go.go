@@ -50,3 +50,26 @@ func dotF32Go(a, b []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// dotsU4I8Go writes to out[r] the sum over the dimensions of row r of
+// u*q, where u is the row's unsigned 4-bit code of a dimension and q the
+// int8 query. A row is rowBytes bytes of 32-byte blocks; block b holds
+// dimensions 64b+j in the low nibble of byte j and 64b+32+j in the high
+// nibble (j < 32), so that the assembly can unpack a block into two runs of
+// 32 consecutive dimensions.
+func dotsU4I8Go(codes []byte, rowBytes int, q []int8, out []int32) {
+	q = q[:2*rowBytes]
+	for r := range out {
+		row := codes[r*rowBytes : (r+1)*rowBytes]
+		var s int32
+		for b := 0; b < rowBytes; b += 32 {
+			blk := row[b : b+32]
+			qlo := q[2*b : 2*b+32]
+			qhi := q[2*b+32 : 2*b+64]
+			for j, c := range blk {
+				s += int32(c&15)*int32(qlo[j]) + int32(c>>4)*int32(qhi[j])
+			}
+		}
+		out[r] = s
+	}
+}

@@ -184,3 +184,93 @@ func BenchmarkDotsI8I16(b *testing.B) {
 		})
 	}
 }
+
+// naiveU4 computes dotsU4I8's result for one row from unpacked values.
+func naiveU4(row []byte, q []int8) int64 {
+	var s int64
+	for b := 0; b < len(row); b += 32 {
+		for j := range 32 {
+			c := row[b+j]
+			s += int64(c&15)*int64(q[2*b+j]) + int64(c>>4)*int64(q[2*b+32+j])
+		}
+	}
+	return s
+}
+
+func randU4(r *rand.Rand, rows, rowBytes int) ([]byte, []int8) {
+	codes := make([]byte, rows*rowBytes)
+	for i := range codes {
+		codes[i] = byte(r.IntN(256))
+	}
+	q := make([]int8, 2*rowBytes)
+	for i := range q {
+		q[i] = int8(r.IntN(255) - 127)
+	}
+	return codes, q
+}
+
+func TestDotsU4I8(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, rowBytes := range []int{32, 64, 96, 192, 256, 768} {
+		for _, rows := range []int{0, 1, 2, 5, 33} {
+			codes, q := randU4(r, rows, rowBytes)
+			codes = codes[:len(codes):len(codes)]
+			got := make([]int32, rows)
+			gotGo := make([]int32, rows)
+			dotsU4I8(codes, rowBytes, q, got)
+			dotsU4I8Go(codes, rowBytes, q, gotGo)
+			for i := range rows {
+				want := naiveU4(codes[i*rowBytes:(i+1)*rowBytes], q)
+				if int64(got[i]) != want || int64(gotGo[i]) != want {
+					t.Errorf("rowBytes=%d rows=%d row %d: kernel %s %d, go %d, want %d", rowBytes, rows, i, Kernel(), got[i], gotGo[i], want)
+				}
+			}
+		}
+	}
+	// Extremes: all nibbles 15 against +-127.
+	for _, qv := range []int8{127, -127} {
+		codes := make([]byte, 3*64)
+		for i := range codes {
+			codes[i] = 0xff
+		}
+		q := make([]int8, 128)
+		for i := range q {
+			q[i] = qv
+		}
+		out := make([]int32, 3)
+		dotsU4I8(codes, 64, q, out)
+		if want := int32(128 * 15 * int(qv)); out[0] != want || out[2] != want {
+			t.Errorf("extremes q=%d: got %v, want %d", qv, out, want)
+		}
+	}
+}
+
+// FuzzDotsU4I8 checks the 4-bit kernel against the portable one on
+// arbitrary codes and query bytes.
+func FuzzDotsU4I8(f *testing.F) {
+	f.Add(make([]byte, 64), []byte{1, 2, 3})
+	f.Add([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), []byte{255, 128, 127, 0})
+	f.Fuzz(func(t *testing.T, codes, qb []byte) {
+		const rowBytes = 32
+		rows := len(codes) / rowBytes
+		codes = codes[:rows*rowBytes]
+		q := make([]int8, 2*rowBytes)
+		for i := range q {
+			if len(qb) > 0 {
+				q[i] = int8(qb[i%len(qb)])
+			}
+			if q[i] == -128 {
+				q[i] = -127
+			}
+		}
+		got := make([]int32, rows)
+		want := make([]int32, rows)
+		dotsU4I8(codes, rowBytes, q, got)
+		dotsU4I8Go(codes, rowBytes, q, want)
+		for i := range got {
+			if got[i] != want[i] || int64(want[i]) != naiveU4(codes[i*rowBytes:(i+1)*rowBytes], q) {
+				t.Fatalf("row %d: kernel %d, go %d", i, got[i], want[i])
+			}
+		}
+	})
+}
