@@ -47,7 +47,7 @@ var (
 // tens of milliseconds; programs that need one encoder should share it, see
 // Default.
 func New() (*Encoder, error) {
-	return load(modelFS, "model")
+	return load(modelFS, "model", false)
 }
 
 var defaultEncoder = sync.OnceValues(New)
@@ -58,7 +58,8 @@ func Default() (*Encoder, error) {
 }
 
 // load reads vocab.json, model.json and the weight shards from dir in fsys.
-func load(fsys fs.FS, dir string) (*Encoder, error) {
+// keepPlain keeps unpacked weights too, for the naive benchmark backend.
+func load(fsys fs.FS, dir string, keepPlain bool) (*Encoder, error) {
 	start := time.Now()
 	vocab, err := fs.ReadFile(fsys, dir+"/vocab.json")
 	if err != nil {
@@ -75,7 +76,7 @@ func load(fsys fs.FS, dir string) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	md, err := newModel(ws)
+	md, err := newModel(ws, keepPlain)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +194,7 @@ func (e *Encoder) run(ctx context.Context, jobs []window, out [][]float32) error
 	w := workspaces.Get().(*workspace)
 	defer workspaces.Put(w)
 	var seqs [][]int32
-	var vecs [][]float32
-	var tmp []float32
+	var vecs []float32
 	for start := 0; start < len(jobs); {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -205,16 +205,15 @@ func (e *Encoder) run(ctx context.Context, jobs []window, out [][]float32) error
 			end++
 		}
 		batch := jobs[start:end]
-		seqs, vecs = seqs[:0], vecs[:0]
-		tmp = grow(tmp, len(batch)*Dimensions)
-		for k, j := range batch {
+		seqs = seqs[:0]
+		for _, j := range batch {
 			seqs = append(seqs, j.ids)
-			vecs = append(vecs, tmp[k*Dimensions:(k+1)*Dimensions])
 		}
+		vecs = grow(vecs, len(batch)*Dimensions)
 		e.md.forward(e.be, w, seqs, vecs)
 		for k, j := range batch {
 			dst := out[j.text]
-			for d, v := range vecs[k] {
+			for d, v := range vecs[k*Dimensions : (k+1)*Dimensions] {
 				dst[d] += j.weight * v
 			}
 		}

@@ -16,17 +16,29 @@ type gemmFunc func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []
 // attention heads on several goroutines.
 type backend struct {
 	gemm, gemmBT gemmFunc
+	naive        bool // multiply by weights with naiveGemm on their plain form
 	parallel     bool
 }
 
 // fastBackend is the production path: sgemm for every product (it spreads
-// large ones over the cores itself) and attention heads in parallel.
+// large ones over the cores itself), weights pre-packed, and attention heads
+// in parallel.
 var fastBackend = backend{gemm: sgemm.Gemm, gemmBT: sgemm.GemmBT, parallel: true}
 
 // naiveBackend is the baseline for benchmarks: the same forward pass on one
 // goroutine with plain triple-loop matrix products (what a straightforward
-// port does).
-var naiveBackend = backend{gemm: naiveGemm, gemmBT: naiveGemmBT, parallel: false}
+// port does). It needs a model loaded with plain weights kept.
+var naiveBackend = backend{gemm: naiveGemm, gemmBT: naiveGemmBT, naive: true}
+
+// mul computes C (+)= A·W for the m×k matrix A (row stride lda) and the
+// weight W, into C with row stride ldc.
+func (be backend) mul(m int, a []float32, lda int, w *dense, c []float32, ldc int, acc bool) {
+	if be.naive {
+		naiveGemm(m, w.n, w.k, a, lda, w.w, w.n, c, ldc, acc)
+		return
+	}
+	sgemm.GemmPacked(m, a, lda, w.packed, c, ldc, acc)
+}
 
 // workspace holds the activations of one batch; workspaces are pooled so
 // that steady-state embedding allocates almost nothing.
@@ -64,8 +76,8 @@ func (w *workspace) ensure(rows, seqs, workers int) {
 
 // forward runs the network on seqs (each 1 to MaxPieces ids; callers handle
 // empty ones) stacked into one tall matrix of m = Σ len(seq) rows, and writes
-// each sequence's normalised 512-d output into out[i].
-func (md *model) forward(be backend, w *workspace, seqs [][]int32, out [][]float32) {
+// sequence i's normalised 512-d output into row i of out (len(seqs) × 512).
+func (md *model) forward(be backend, w *workspace, seqs [][]int32, out []float32) {
 	w.starts = w.starts[:0]
 	rows := 0
 	for _, s := range seqs {
@@ -107,27 +119,27 @@ func (md *model) forward(be backend, w *workspace, seqs [][]int32, out [][]float
 		md.layerNorm(h, xin, in, L.attnLNScale, L.attnLNBias)
 		qkv := w.qkv[:rows*3*in]
 		fillRows(qkv, L.qkvBias)
-		be.gemm(rows, 3*in, in, h, in, L.qkv, 3*in, qkv, 3*in, true)
+		be.mul(rows, h, in, L.qkv, qkv, 3*in, true)
 		att := w.att[:rows*in]
 		attention(be, w, qkv, att, in, workers)
 		x := w.x[:rows*modelWidth]
 		if L.residual != nil {
 			fillRows2(x, L.residualBias, L.outBias)
-			be.gemm(rows, modelWidth, in, xin, in, L.residual, modelWidth, x, modelWidth, true)
+			be.mul(rows, xin, in, L.residual, x, modelWidth, true)
 		} else {
 			addRows(x, L.outBias)
 		}
-		be.gemm(rows, modelWidth, in, att, in, L.out, modelWidth, x, modelWidth, true)
+		be.mul(rows, att, in, L.out, x, modelWidth, true)
 
 		// Feed-forward block: x = x + W2·relu(W1·LN(x) + b1) + b2.
 		h = w.h[:rows*modelWidth]
 		md.layerNorm(h, x, modelWidth, L.ffnLNScale, L.ffnLNBias)
 		f := w.f[:rows*ffnWidth]
 		fillRows(f, L.ffn1Bias)
-		be.gemm(rows, ffnWidth, modelWidth, h, modelWidth, L.ffn1, ffnWidth, f, ffnWidth, true)
+		be.mul(rows, h, modelWidth, L.ffn1, f, ffnWidth, true)
 		relu(f)
 		addRows(x, L.ffn2Bias)
-		be.gemm(rows, modelWidth, ffnWidth, f, ffnWidth, L.ffn2, modelWidth, x, modelWidth, true)
+		be.mul(rows, f, ffnWidth, L.ffn2, x, modelWidth, true)
 	}
 
 	// Mean over each sequence's pieces, then tanh(pooled·W + b), normalised.
@@ -148,14 +160,10 @@ func (md *model) forward(be backend, w *workspace, seqs [][]int32, out [][]float
 			dst[j] *= inv
 		}
 	}
-	for i := range seqs {
-		copy(out[i], md.tanhBias)
-	}
-	// The output rows are the caller's slices, not one matrix, so multiply
-	// row by row when they are not contiguous.
-	for i := range seqs {
-		be.gemm(1, modelWidth, modelWidth, pooled[i*modelWidth:], modelWidth, md.tanh, modelWidth, out[i], modelWidth, true)
-		o := out[i]
+	fillRows(out, md.tanhBias)
+	be.mul(n, pooled, modelWidth, md.tanh, out, modelWidth, true)
+	for i := range n {
+		o := out[i*modelWidth : (i+1)*modelWidth]
 		for j, v := range o {
 			o[j] = float32(math.Tanh(float64(v)))
 		}

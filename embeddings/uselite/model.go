@@ -3,6 +3,8 @@ package uselite
 import (
 	"fmt"
 	"math"
+
+	"github.com/recommend-dev/recommend/embeddings/internal/sgemm"
 )
 
 // Shapes of the USE Lite graph.
@@ -15,25 +17,41 @@ const (
 	numLayers  = 2
 )
 
-// layer holds one transformer layer's weights, arranged for the sgemm calls:
-// kernels are row-major in×out, as TensorFlow stores them, for Gemm.
+// dense is a k×n weight matrix (in × out, row-major, as TensorFlow stores
+// it), packed once at load time for sgemm.GemmPacked. The plain matrix is
+// kept only for the naive benchmark backend.
+type dense struct {
+	k, n   int
+	w      []float32 // k × n, nil unless kept for the naive backend
+	packed *sgemm.PackedB
+}
+
+func newDense(k, n int, w []float32, keepPlain bool) *dense {
+	d := &dense{k: k, n: n, packed: sgemm.PackB(k, n, w, n)}
+	if keepPlain {
+		d.w = w
+	}
+	return d
+}
+
+// layer holds one transformer layer's weights.
 type layer struct {
 	in int // input width: 256 for layer 0, 512 for layer 1 (also the attention width)
 
 	attnLNScale, attnLNBias []float32 // in
-	qkv                     []float32 // in × 3in; the query third is pre-scaled by 1/sqrt(head width)
+	qkv                     *dense    // in × 3in; the query third is pre-scaled by 1/sqrt(head width)
 	qkvBias                 []float32 // 3in; query third pre-scaled likewise
-	out                     []float32 // in × 512
+	out                     *dense    // in × 512
 	outBias                 []float32 // 512
 
 	// Layer 0 only: the residual input (width 256) is projected to 512.
-	residual     []float32 // 256 × 512, nil in layer 1
+	residual     *dense    // 256 × 512, nil in layer 1
 	residualBias []float32 // 512
 
 	ffnLNScale, ffnLNBias []float32 // 512
-	ffn1                  []float32 // 512 × 1536
+	ffn1                  *dense    // 512 × 1536
 	ffn1Bias              []float32 // 1536
-	ffn2                  []float32 // 1536 × 512
+	ffn2                  *dense    // 1536 × 512
 	ffn2Bias              []float32 // 512
 }
 
@@ -44,15 +62,16 @@ type model struct {
 	embeddings []float32 // vocabRows × 256
 	timing     []float32 // MaxPieces × 256: sin then cos of position × inverse timescale
 	layers     [numLayers]layer
-	tanh       []float32 // 512 × 512
+	tanh       *dense    // 512 × 512
 	tanhBias   []float32 // 512
 	lnEpsilon  float32
 	empty      []float32 // the (normalised) output for a text with no pieces
 }
 
 // newModel picks the weights out of the manifest's tensors, checks their
-// shapes and the graph's constants, and arranges them.
-func newModel(ws map[string]tensor) (*model, error) {
+// shapes and the graph's constants, and arranges them. keepPlain keeps the
+// unpacked matrices for the naive backend.
+func newModel(ws map[string]tensor, keepPlain bool) (*model, error) {
 	m := &model{}
 	var err error
 	must := func(name string, shape ...int) []float32 {
@@ -65,11 +84,12 @@ func newModel(ws map[string]tensor) (*model, error) {
 	}
 	m.embeddings = must("module/Embeddings_en", vocabRows, embedWidth)
 	invTimescale := must(applyPrefix+"TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1", 1, embedWidth/2)
-	m.tanh = must("module/Encoder_en/hidden_layers/tanh_layer_0/weights", modelWidth, modelWidth)
+	tanhW := must("module/Encoder_en/hidden_layers/tanh_layer_0/weights", modelWidth, modelWidth)
 	m.tanhBias = must("module/Encoder_en/hidden_layers/tanh_layer_0/bias", modelWidth)
 	if err != nil {
 		return nil, err
 	}
+	m.tanh = newDense(modelWidth, modelWidth, tanhW, keepPlain)
 	eps, err := getScalar(ws, stackName(1, "FFN/layer_prepostprocess/layer_norm/Cast/x"), 1e-6)
 	if err != nil {
 		return nil, err
@@ -91,19 +111,19 @@ func newModel(ws map[string]tensor) (*model, error) {
 		L.in = in
 		L.attnLNScale = must(layerName(l, "layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat"), in)
 		L.attnLNBias = must(layerName(l, "layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat"), in)
-		L.qkv = must(fmt.Sprintf("%sLayer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0", modulePrefix, l), 1, 1, in, 3*in)
+		qkvW := must(fmt.Sprintf("%sLayer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0", modulePrefix, l), 1, 1, in, 3*in)
 		L.qkvBias = must(layerName(l, "MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat"), 3*in)
-		L.out = must(fmt.Sprintf("%sLayer_%d/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0", modulePrefix, l), 1, 1, in, modelWidth)
+		outW := must(fmt.Sprintf("%sLayer_%d/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0", modulePrefix, l), 1, 1, in, modelWidth)
 		L.outBias = must(layerName(l, "MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat"), modelWidth)
 		if l == 0 {
-			L.residual = must(layerName(l, "dense/kernel/ConcatPartitions/concat"), embedWidth, modelWidth)
+			L.residual = newDense(embedWidth, modelWidth, must(layerName(l, "dense/kernel/ConcatPartitions/concat"), embedWidth, modelWidth), keepPlain)
 			L.residualBias = must(layerName(l, "dense/bias/ConcatPartitions/concat"), modelWidth)
 		}
 		L.ffnLNScale = must(layerName(l, "FFN/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat"), modelWidth)
 		L.ffnLNBias = must(layerName(l, "FFN/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat"), modelWidth)
-		L.ffn1 = must(stackName(l, "FFN/conv1/Tensordot/Reshape_1"), modelWidth, ffnWidth)
+		ffn1W := must(stackName(l, "FFN/conv1/Tensordot/Reshape_1"), modelWidth, ffnWidth)
 		L.ffn1Bias = must(layerName(l, "FFN/conv1/bias/ConcatPartitions/concat"), ffnWidth)
-		L.ffn2 = must(stackName(l, "FFN/conv2/Tensordot/Reshape_1"), ffnWidth, modelWidth)
+		ffn2W := must(stackName(l, "FFN/conv2/Tensordot/Reshape_1"), ffnWidth, modelWidth)
 		L.ffn2Bias = must(layerName(l, "FFN/conv2/bias/ConcatPartitions/concat"), modelWidth)
 		if err != nil {
 			return nil, err
@@ -122,23 +142,20 @@ func newModel(ws map[string]tensor) (*model, error) {
 		if split[0] != float32(in) || split[1] != float32(in) || split[2] != float32(in) {
 			return nil, fmt.Errorf("uselite: layer %d splits qkv as %v, want three parts of %d", l, split, in)
 		}
-		// Copy before scaling: the tensors are ours, but keep the
-		// manifest's view untouched for clarity.
-		qkv := make([]float32, len(L.qkv))
-		copy(qkv, L.qkv)
+		// The query columns are the first third of each row.
 		for r := range in {
-			row := qkv[r*3*in : r*3*in+in]
+			row := qkvW[r*3*in : r*3*in+in]
 			for j := range row {
 				row[j] *= scale
 			}
 		}
-		L.qkv = qkv
-		qb := make([]float32, len(L.qkvBias))
-		copy(qb, L.qkvBias)
 		for j := range in {
-			qb[j] *= scale
+			L.qkvBias[j] *= scale
 		}
-		L.qkvBias = qb
+		L.qkv = newDense(in, 3*in, qkvW, keepPlain)
+		L.out = newDense(in, modelWidth, outW, keepPlain)
+		L.ffn1 = newDense(modelWidth, ffnWidth, ffn1W, keepPlain)
+		L.ffn2 = newDense(ffnWidth, modelWidth, ffn2W, keepPlain)
 	}
 	if heads, err := getScalar(ws, stackName(1, "MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/2"), numHeads); err != nil || heads != numHeads {
 		return nil, fmt.Errorf("uselite: head count: %w", err)
