@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // maxOrd is the number of document slots a posting can address: a posting
@@ -30,6 +31,15 @@ type Hit struct {
 // value is not usable; call New. An Index is safe for concurrent use: reads
 // (Search, Similar, Recommend, Score*) run in parallel, writes (Add, Delete)
 // exclusively.
+//
+// Unigrams (words and whole hyphenated words) have an inverted index:
+// postings of (slot, tf) packed in a uint32 per document. Bigrams, which
+// outnumber unigrams fifty to one and mostly occur once, have no postings:
+// each document keeps its sorted bigram keys and the index keeps their
+// document frequencies. Queries gather candidates from the unigram
+// postings, bound each candidate's bigram score by the bigrams whose both
+// words it contains, and score exactly only the candidates whose bound can
+// still reach the top k (max-score pruning), so results are exact.
 type Index struct {
 	cfg config
 
@@ -40,10 +50,9 @@ type Index struct {
 	live     int               // documents indexed
 	totalLen float64           // sum of lens over live documents
 
-	uni   map[string]uint32 // word → term
-	bi    map[uint64]uint32 // first<<32 | second (unigram terms) → term
-	terms []termEntry       // by term
-	free  []uint32          // freed bigram terms for reuse
+	uni   map[string]uint32 // word → unigram term
+	terms []termEntry       // by unigram term
+	biDF  countTable        // bigram key → document frequency
 
 	accums sync.Pool // *accum
 }
@@ -51,19 +60,19 @@ type Index struct {
 // docEntry is the forward index of one document.
 type docEntry struct {
 	id    string
-	terms []uint32 // distinct terms, ascending
+	terms []uint32 // distinct unigram terms, ascending
 	tfs   []uint8  // term frequency, capped at maxTF, parallel to terms
+	// bigrams holds the key of every bigram occurrence, ascending; a key
+	// repeats as often as the bigram occurs.
+	bigrams []uint64
 }
 
-// termEntry is one term's postings and key.
+// termEntry is one unigram term's postings and text.
 type termEntry struct {
 	// post holds slot<<8 | tf for every document with the term, by
 	// ascending slot.
 	post []uint32
-	// word is the unigram's text, or "" for a bigram.
 	word string
-	// pair is first<<32 | second for a bigram.
-	pair uint64
 }
 
 // config is what Options set.
@@ -133,7 +142,6 @@ func New(opts ...Option) *Index {
 		cfg: cfg,
 		ids: map[string]uint32{},
 		uni: map[string]uint32{},
-		bi:  map[uint64]uint32{},
 	}
 }
 
@@ -177,22 +185,19 @@ func (ix *Index) Add(id string, text string) error {
 	}
 	slot := uint32(len(ix.docs))
 
-	// Term list with repeats, then sorted and counted.
-	ts := make([]uint32, 0, 2*len(a.words)+len(a.extra))
-	prev := uint32(0)
+	d := docEntry{id: id}
+	ts := make([]uint32, 0, len(a.words)+len(a.extra))
 	for i, w := range a.words {
 		t := ix.unigramLocked(w)
 		ts = append(ts, t)
-		if i > 0 && !a.brk[i] {
-			ts = append(ts, ix.bigramLocked(prev, t))
+		if i > 0 && !a.brk[i] && ts[i-1] <= bigramMaxTerm && t <= bigramMaxTerm {
+			d.bigrams = append(d.bigrams, bigramKey(ts[i-1], t))
 		}
-		prev = t
 	}
 	for _, w := range a.extra {
 		ts = append(ts, ix.unigramLocked(w))
 	}
 	slices.Sort(ts)
-	d := docEntry{id: id}
 	for i := 0; i < len(ts); {
 		j := i + 1
 		for j < len(ts) && ts[j] == ts[i] {
@@ -202,9 +207,17 @@ func (ix *Index) Add(id string, text string) error {
 		d.tfs = append(d.tfs, uint8(min(j-i, maxTF)))
 		i = j
 	}
+	d.terms, d.tfs = slices.Clip(d.terms), slices.Clip(d.tfs)
 	for i, t := range d.terms {
 		te := &ix.terms[t]
 		te.post = append(te.post, slot<<8|uint32(d.tfs[i]))
+	}
+	slices.Sort(d.bigrams)
+	d.bigrams = slices.Clip(d.bigrams)
+	for i, k := range d.bigrams {
+		if i == 0 || d.bigrams[i-1] != k {
+			ix.biDF.inc(k)
+		}
 	}
 	ix.docs = append(ix.docs, d)
 	ix.lens = append(ix.lens, float32(len(a.words)))
@@ -214,37 +227,16 @@ func (ix *Index) Add(id string, text string) error {
 	return nil
 }
 
-// unigramLocked returns the term of word w, creating it.
+// unigramLocked returns the term of word w, creating it. Unigram terms are
+// never freed: the vocabulary grows slowly, and bigram keys refer to them.
 func (ix *Index) unigramLocked(w string) uint32 {
 	if t, ok := ix.uni[w]; ok {
 		return t
 	}
-	t := ix.newTermLocked(termEntry{word: w})
+	ix.terms = append(ix.terms, termEntry{word: w})
+	t := uint32(len(ix.terms) - 1)
 	ix.uni[w] = t
 	return t
-}
-
-// bigramLocked returns the term of the bigram of unigram terms a and b,
-// creating it.
-func (ix *Index) bigramLocked(a, b uint32) uint32 {
-	key := uint64(a)<<32 | uint64(b)
-	if t, ok := ix.bi[key]; ok {
-		return t
-	}
-	t := ix.newTermLocked(termEntry{pair: key})
-	ix.bi[key] = t
-	return t
-}
-
-func (ix *Index) newTermLocked(e termEntry) uint32 {
-	if n := len(ix.free); n > 0 {
-		t := ix.free[n-1]
-		ix.free = ix.free[:n-1]
-		ix.terms[t] = e
-		return t
-	}
-	ix.terms = append(ix.terms, e)
-	return uint32(len(ix.terms) - 1)
 }
 
 // Delete removes id from the index and reports whether it was there.
@@ -278,11 +270,13 @@ func (ix *Index) removeLocked(slot uint32) {
 		te.post = slices.Delete(te.post, i, i+1)
 		if len(te.post) == 0 {
 			te.post = nil
-			if te.word == "" { // a bigram: forget it, reuse its term
-				delete(ix.bi, te.pair)
-				ix.free = append(ix.free, t)
-			}
 		}
+	}
+	for i, k := range d.bigrams {
+		if i > 0 && d.bigrams[i-1] == k {
+			continue
+		}
+		ix.biDF.dec(k)
 	}
 	delete(ix.ids, d.id)
 	ix.totalLen -= float64(ix.lens[slot])
@@ -321,10 +315,13 @@ type Stats struct {
 	Docs     int // documents indexed
 	Slots    int // document slots, including freed ones not yet compacted
 	Unigrams int // distinct unigram terms (including hyphenated words)
-	Bigrams  int // distinct bigram terms
-	Postings int // (term, document) pairs
-	// Bytes estimates the heap the index holds (slices at capacity, maps
-	// at a typical 48 bytes per entry plus key data).
+	Bigrams  int // distinct bigrams
+	Postings int // (unigram, document) pairs
+	// BigramOccurrences is the number of bigram occurrences stored in the
+	// documents' forward index.
+	BigramOccurrences int
+	// Bytes estimates the heap the index holds: slices at capacity, maps at
+	// 40 bytes per entry plus key data.
 	Bytes int64
 }
 
@@ -332,20 +329,20 @@ type Stats struct {
 func (ix *Index) Stats() Stats {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	s := Stats{Docs: ix.live, Slots: len(ix.docs), Unigrams: len(ix.uni), Bigrams: len(ix.bi)}
-	const mapEntry = 48
-	b := int64(cap(ix.docs))*48 + int64(cap(ix.lens))*4
+	s := Stats{Docs: ix.live, Slots: len(ix.docs), Unigrams: len(ix.uni), Bigrams: ix.biDF.len()}
+	const mapEntry = 40
+	b := int64(cap(ix.docs))*int64(unsafe.Sizeof(docEntry{})) + int64(cap(ix.lens))*4
 	for _, d := range ix.docs {
-		b += int64(cap(d.terms))*4 + int64(cap(d.tfs)) + int64(len(d.id))
+		b += int64(cap(d.terms))*4 + int64(cap(d.tfs)) + int64(cap(d.bigrams))*8 + int64(len(d.id))
+		s.BigramOccurrences += len(d.bigrams)
 	}
 	b += int64(len(ix.ids)) * mapEntry
-	b += int64(cap(ix.terms)) * 48
+	b += int64(cap(ix.terms)) * int64(unsafe.Sizeof(termEntry{}))
 	for _, t := range ix.terms {
 		s.Postings += len(t.post)
-		b += int64(cap(t.post)) * 4
-		b += int64(len(t.word))
+		b += int64(cap(t.post))*4 + int64(len(t.word))
 	}
-	b += int64(len(ix.uni)+len(ix.bi)) * mapEntry
+	b += int64(len(ix.uni))*mapEntry + ix.biDF.bytes()
 	s.Bytes = b
 	return s
 }

@@ -7,58 +7,198 @@ import (
 	"slices"
 )
 
-// qterm is one weighted query term.
+// query is a weighted bag of unigram and bigram terms.
+type query struct {
+	uni []qterm
+	bi  []qbigram
+}
+
+// qterm is one weighted unigram of a query.
 type qterm struct {
 	t uint32
 	w float64 // query weight, before idf
 }
 
-// idfLocked is BM25's idf (Lucene's variant, always positive).
-func (ix *Index) idfLocked(t uint32) float64 {
-	df := float64(len(ix.terms[t].post))
-	return math.Log(1 + (float64(ix.live)-df+0.5)/(df+0.5))
+// qbigram is one weighted bigram of a query. mask has the bits of the
+// bigram's two words among the first 64 query unigrams (0 when either is
+// not among them): a document can only contain the bigram if its matched
+// unigrams cover mask.
+type qbigram struct {
+	key  uint64
+	w    float64
+	mask uint64
 }
 
-// queryTermsLocked analyses a free-text query into known terms with their
-// query weights: 1 per occurrence, bigrams weighted by the bigram weight.
-// Terms are in text order (so that sums are computed in the same order
-// whatever the index's history).
-func (ix *Index) queryTermsLocked(a *analysis) []qterm {
-	var q []qterm
-	add := func(t uint32, w float64) {
-		for i := range q {
-			if q[i].t == t {
-				q[i].w += w
+func (q *query) empty() bool { return len(q.uni) == 0 && len(q.bi) == 0 }
+
+// setMasks fills in the bigrams' masks from the unigram list.
+func (q *query) setMasks() {
+	pos := make(map[uint32]int, len(q.uni))
+	for i, u := range q.uni {
+		if i < 64 {
+			pos[u.t] = i
+		}
+	}
+	for j := range q.bi {
+		ta, tb := bigramParts(q.bi[j].key)
+		a, aok := pos[ta]
+		b, bok := pos[tb]
+		if aok && bok {
+			q.bi[j].mask = 1<<a | 1<<b
+		} else {
+			q.bi[j].mask = 0
+		}
+	}
+}
+
+// idf is BM25's idf (Lucene's variant, always positive) for a term in df
+// of n documents.
+func idf(df, n int) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+func (ix *Index) uniIDFLocked(t uint32) float64 { return idf(len(ix.terms[t].post), ix.live) }
+func (ix *Index) biIDFLocked(k uint64) float64  { return idf(int(ix.biDF.get(k)), ix.live) }
+
+// textQueryLocked turns an analysed free-text query into known terms: each
+// unigram weighted by its count, each bigram by its count times the bigram
+// weight. Terms are kept in text order (so that sums are computed in the
+// same order whatever the index's history).
+func (ix *Index) textQueryLocked(a *analysis) query {
+	var q query
+	addUni := func(t uint32) {
+		for i := range q.uni {
+			if q.uni[i].t == t {
+				q.uni[i].w++
 				return
 			}
 		}
-		q = append(q, qterm{t, w})
+		q.uni = append(q.uni, qterm{t, 1})
+	}
+	known := func(w string) (uint32, bool) {
+		t, ok := ix.uni[w]
+		return t, ok && len(ix.terms[t].post) > 0
 	}
 	prev, prevOK := uint32(0), false
 	for i, w := range a.words {
-		t, ok := ix.uni[w]
-		if ok && len(ix.terms[t].post) > 0 {
-			add(t, 1)
+		t, ok := known(w)
+		if ok {
+			addUni(t)
 		}
-		if ok && prevOK && i > 0 && !a.brk[i] && ix.cfg.bigramWeight > 0 {
-			if bt, ok := ix.bi[uint64(prev)<<32|uint64(t)]; ok {
-				add(bt, ix.cfg.bigramWeight)
+		if ok && prevOK && !a.brk[i] && ix.cfg.bigramWeight > 0 {
+			if k := bigramKey(prev, t); prev <= bigramMaxTerm && t <= bigramMaxTerm && ix.biDF.get(k) > 0 {
+				found := false
+				for j := range q.bi {
+					if q.bi[j].key == k {
+						q.bi[j].w += ix.cfg.bigramWeight
+						found = true
+					}
+				}
+				if !found {
+					q.bi = append(q.bi, qbigram{key: k, w: ix.cfg.bigramWeight})
+				}
 			}
 		}
 		prev, prevOK = t, ok
 	}
 	for _, w := range a.extra {
-		if t, ok := ix.uni[w]; ok && len(ix.terms[t].post) > 0 {
-			add(t, 1)
+		if t, ok := known(w); ok {
+			addUni(t)
 		}
 	}
+	q.setMasks()
 	return q
 }
 
-// accum accumulates scores by slot; stamp marks the slots touched by the
-// current query (stamp[s] == epoch), so nothing needs clearing.
+// scorer holds what BM25 needs for one query at the index's current
+// statistics: each term's factor w·idf·(k1+1) and the length norm's
+// constants.
+type scorer struct {
+	c1, c2 float64 // norm(slot) = c1 + c2·len(slot)
+	uf, bf []float64
+}
+
+func (ix *Index) newScorerLocked(q *query) *scorer {
+	k1, b := ix.cfg.k1, ix.cfg.b
+	avgdl := 1.0
+	if ix.live > 0 && ix.totalLen > 0 {
+		avgdl = ix.totalLen / float64(ix.live)
+	}
+	sc := &scorer{c1: k1 * (1 - b), c2: k1 * b / avgdl}
+	sc.uf = make([]float64, len(q.uni))
+	for i, u := range q.uni {
+		sc.uf[i] = u.w * ix.uniIDFLocked(u.t) * (k1 + 1)
+	}
+	sc.bf = make([]float64, len(q.bi))
+	for j, bg := range q.bi {
+		sc.bf[j] = bg.w * ix.biIDFLocked(bg.key) * (k1 + 1)
+	}
+	return sc
+}
+
+// ceiling is the most any document can score: every term with a positive
+// weight at saturation.
+func (sc *scorer) ceiling() float64 {
+	c := 0.0
+	for _, f := range sc.uf {
+		c += max(f, 0)
+	}
+	for _, f := range sc.bf {
+		c += max(f, 0)
+	}
+	return c
+}
+
+// bigramScoreLocked is the bigram part of the score of the document in
+// slot, counting only bigrams whose mask is covered by mask.
+func (ix *Index) bigramScoreLocked(q *query, sc *scorer, slot uint32, mask uint64) float64 {
+	d := &ix.docs[slot]
+	if len(d.bigrams) == 0 {
+		return 0
+	}
+	norm := sc.c1 + sc.c2*float64(ix.lens[slot])
+	s := 0.0
+	for j, bg := range q.bi {
+		if bg.mask&^mask != 0 {
+			continue
+		}
+		i, ok := slices.BinarySearch(d.bigrams, bg.key)
+		if !ok {
+			continue
+		}
+		n := 1
+		for i+n < len(d.bigrams) && d.bigrams[i+n] == bg.key {
+			n++
+		}
+		tf := float64(min(n, maxTF))
+		s += sc.bf[j] * tf / (tf + norm)
+	}
+	return s
+}
+
+// scoreDocLocked is the full score of the document in slot for q, from its
+// forward index.
+func (ix *Index) scoreDocLocked(q *query, sc *scorer, slot uint32) float64 {
+	d := &ix.docs[slot]
+	norm := sc.c1 + sc.c2*float64(ix.lens[slot])
+	s := 0.0
+	for i, u := range q.uni {
+		j, ok := slices.BinarySearch(d.terms, u.t)
+		if !ok {
+			continue
+		}
+		tf := float64(d.tfs[j])
+		s += sc.uf[i] * tf / (tf + norm)
+	}
+	return s + ix.bigramScoreLocked(q, sc, slot, ^uint64(0))
+}
+
+// accum accumulates unigram scores and matched-term masks by slot; stamp
+// marks the slots touched by the current query (stamp[s] == epoch), so
+// nothing needs clearing between queries.
 type accum struct {
 	scores  []float64
+	masks   []uint64
 	stamp   []uint32
 	epoch   uint32
 	touched []uint32
@@ -69,10 +209,11 @@ func (ix *Index) getAccum() *accum {
 	if a == nil {
 		a = &accum{}
 	}
-	n := len(ix.docs)
-	if len(a.scores) < n {
-		a.scores = make([]float64, n+n/4)
-		a.stamp = make([]uint32, n+n/4)
+	if n := len(ix.docs); len(a.scores) < n {
+		n += n / 4
+		a.scores = make([]float64, n)
+		a.masks = make([]uint64, n)
+		a.stamp = make([]uint32, n)
 		a.epoch = 0
 	}
 	a.epoch++
@@ -82,72 +223,6 @@ func (ix *Index) getAccum() *accum {
 	}
 	a.touched = a.touched[:0]
 	return a
-}
-
-func (ix *Index) putAccum(a *accum) { ix.accums.Put(a) }
-
-// bm25Locked adds the BM25 contributions of q to acc.
-func (ix *Index) bm25Locked(q []qterm, acc *accum) {
-	if ix.live == 0 {
-		return
-	}
-	k1, b := ix.cfg.k1, ix.cfg.b
-	avgdl := ix.totalLen / float64(ix.live)
-	if avgdl <= 0 {
-		avgdl = 1
-	}
-	c1, c2 := k1*(1-b), k1*b/avgdl
-	for _, qt := range q {
-		factor := qt.w * ix.idfLocked(qt.t) * (k1 + 1)
-		for _, p := range ix.terms[qt.t].post {
-			s := p >> 8
-			tf := float64(p & 0xff)
-			v := factor * tf / (tf + c1 + c2*float64(ix.lens[s]))
-			if acc.stamp[s] != acc.epoch {
-				acc.stamp[s] = acc.epoch
-				acc.scores[s] = v
-				acc.touched = append(acc.touched, s)
-			} else {
-				acc.scores[s] += v
-			}
-		}
-	}
-}
-
-// bm25DocLocked is the BM25 score of the document in slot for q.
-func (ix *Index) bm25DocLocked(q []qterm, slot uint32) float64 {
-	if ix.live == 0 {
-		return 0
-	}
-	d := &ix.docs[slot]
-	k1, b := ix.cfg.k1, ix.cfg.b
-	avgdl := ix.totalLen / float64(ix.live)
-	if avgdl <= 0 {
-		avgdl = 1
-	}
-	norm := k1*(1-b) + k1*b*float64(ix.lens[slot])/avgdl
-	score := 0.0
-	for _, qt := range q {
-		i, ok := slices.BinarySearch(d.terms, qt.t)
-		if !ok {
-			continue
-		}
-		tf := float64(d.tfs[i])
-		score += qt.w * ix.idfLocked(qt.t) * (k1 + 1) * tf / (tf + norm)
-	}
-	return score
-}
-
-// ceilingLocked is the most any document can score for q: each term at
-// its saturation, w·idf·(k1+1), over the terms with positive weight.
-func (ix *Index) ceilingLocked(q []qterm) float64 {
-	c := 0.0
-	for _, qt := range q {
-		if qt.w > 0 {
-			c += qt.w * ix.idfLocked(qt.t) * (ix.cfg.k1 + 1)
-		}
-	}
-	return c
 }
 
 // hitHeap is a min-heap of the best hits so far: the worst on top. Ties are
@@ -172,33 +247,40 @@ func (h *hitHeap) Pop() any {
 	return x
 }
 
-// topLocked returns the k best positive-scored touched slots, best first,
-// skipping the slots in skip and the IDs exclude rejects.
-func (ix *Index) topLocked(acc *accum, k int, skip []uint32, exclude func(string) bool) []Hit {
-	if k <= 0 {
-		return nil
+// topK keeps the k best hits with a positive score, skipping slots and
+// IDs that exclude rejects.
+type topK struct {
+	ix      *Index
+	k       int
+	h       hitHeap
+	skip    []uint32
+	exclude func(string) bool
+}
+
+// full reports whether k hits are held; then h[0] is the worst of them.
+func (t *topK) full() bool { return len(t.h) == t.k }
+
+func (t *topK) offer(slot uint32, score float64) {
+	if score <= 0 || slices.Contains(t.skip, slot) {
+		return
 	}
-	h := make(hitHeap, 0, min(k, len(acc.touched)))
-	for _, s := range acc.touched {
-		v := acc.scores[s]
-		if v <= 0 || slices.Contains(skip, s) {
-			continue
-		}
-		id := ix.docs[s].id
-		cand := Hit{ID: id, Score: v}
-		if len(h) == k && !worse(h[0], cand) {
-			continue
-		}
-		if exclude != nil && exclude(id) {
-			continue
-		}
-		if len(h) < k {
-			heap.Push(&h, cand)
-		} else {
-			h[0] = cand
-			heap.Fix(&h, 0)
-		}
+	cand := Hit{ID: t.ix.docs[slot].id, Score: score}
+	if t.full() && !worse(t.h[0], cand) {
+		return
 	}
+	if t.exclude != nil && t.exclude(cand.ID) {
+		return
+	}
+	if !t.full() {
+		heap.Push(&t.h, cand)
+		return
+	}
+	t.h[0] = cand
+	heap.Fix(&t.h, 0)
+}
+
+func (t *topK) sorted() []Hit {
+	h := []Hit(t.h)
 	slices.SortFunc(h, func(a, b Hit) int {
 		if worse(a, b) {
 			return 1
@@ -209,6 +291,139 @@ func (ix *Index) topLocked(acc *accum, k int, skip []uint32, exclude func(string
 		return 0
 	})
 	return h
+}
+
+// bound is a candidate and an upper bound of its score.
+type bound struct {
+	v    float64
+	slot uint32
+}
+
+type boundHeap []bound
+
+func (h boundHeap) Len() int           { return len(h) }
+func (h boundHeap) Less(i, j int) bool { return h[i].v < h[j].v }
+func (h boundHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *boundHeap) Push(x any)        { *h = append(*h, x.(bound)) }
+func (h *boundHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// runLocked returns the k best documents for q, best first, skipping the
+// slots in skip and the IDs exclude rejects.
+//
+// Unigram scores are accumulated term at a time from the postings, with a
+// mask of the query unigrams each document contains. A document's bigram
+// score is at most the sum of the factors of the bigrams whose both words
+// it contains; only documents whose unigram score plus that bound can
+// still enter the top k are looked up in their forward index. The
+// documents with the highest bounds are scored first, so that the
+// threshold rises early.
+func (ix *Index) runLocked(q *query, k int, skip []uint32, exclude func(string) bool) []Hit {
+	if k <= 0 || q.empty() || ix.live == 0 {
+		return nil
+	}
+	sc := ix.newScorerLocked(q)
+	acc := ix.getAccum()
+	defer ix.accums.Put(acc)
+	for i, u := range q.uni {
+		f := sc.uf[i]
+		bit := uint64(0)
+		if i < 64 {
+			bit = 1 << i
+		}
+		for _, p := range ix.terms[u.t].post {
+			s := p >> 8
+			tf := float64(p & 0xff)
+			v := f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
+			if acc.stamp[s] != acc.epoch {
+				acc.stamp[s] = acc.epoch
+				acc.scores[s] = v
+				acc.masks[s] = bit
+				acc.touched = append(acc.touched, s)
+			} else {
+				acc.scores[s] += v
+				acc.masks[s] |= bit
+			}
+		}
+	}
+	top := &topK{ix: ix, k: k, skip: skip, exclude: exclude}
+
+	// Bigrams that can raise a score, by mask.
+	var posBi []int
+	for j, f := range sc.bf {
+		if f > 0 {
+			posBi = append(posBi, j)
+		}
+	}
+	hasNegBi := len(posBi) < len(q.bi)
+	if len(q.bi) == 0 {
+		for _, s := range acc.touched {
+			top.offer(s, acc.scores[s])
+		}
+		return top.sorted()
+	}
+	boundOf := func(s uint32) float64 {
+		v, m := acc.scores[s], acc.masks[s]
+		for _, j := range posBi {
+			if q.bi[j].mask&^m == 0 {
+				v += sc.bf[j]
+			}
+		}
+		return v
+	}
+	exact := func(s uint32) float64 {
+		m := acc.masks[s]
+		if !hasNegBi {
+			// Skip the lookup when no bigram can match.
+			can := false
+			for _, j := range posBi {
+				if q.bi[j].mask&^m == 0 {
+					can = true
+					break
+				}
+			}
+			if !can {
+				return acc.scores[s]
+			}
+		}
+		return acc.scores[s] + ix.bigramScoreLocked(q, sc, s, m)
+	}
+
+	// Stage 1: the candidates with the highest bounds.
+	m := 4*k + 16
+	bh := make(boundHeap, 0, m)
+	for _, s := range acc.touched {
+		b := boundOf(s)
+		if b <= 0 {
+			continue
+		}
+		if len(bh) < m {
+			heap.Push(&bh, bound{b, s})
+		} else if b > bh[0].v {
+			bh[0] = bound{b, s}
+			heap.Fix(&bh, 0)
+		}
+	}
+	for _, c := range bh {
+		top.offer(c.slot, exact(c.slot))
+		acc.scores[c.slot] = math.Inf(-1) // done
+	}
+	// Stage 2: everything else whose bound reaches the threshold.
+	for _, s := range acc.touched {
+		if math.IsInf(acc.scores[s], -1) {
+			continue
+		}
+		b := boundOf(s)
+		if b <= 0 || top.full() && b < top.h[0].Score {
+			continue
+		}
+		top.offer(s, exact(s))
+	}
+	return top.sorted()
 }
 
 // Search returns at most k documents that match query, best first, with
@@ -224,14 +439,8 @@ func (ix *Index) Search(query string, k int, exclude func(id string) bool) []Hit
 	analyze(query, &a)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	q := ix.queryTermsLocked(&a)
-	if len(q) == 0 {
-		return nil
-	}
-	acc := ix.getAccum()
-	defer ix.putAccum(acc)
-	ix.bm25Locked(q, acc)
-	return ix.topLocked(acc, k, nil, exclude)
+	q := ix.textQueryLocked(&a)
+	return ix.runLocked(&q, k, nil, exclude)
 }
 
 // ScoreQuery returns the BM25 score of each of ids for query, in the order
@@ -240,16 +449,21 @@ func (ix *Index) Search(query string, k int, exclude func(id string) bool) []Hit
 func (ix *Index) ScoreQuery(query string, ids []string) []float64 {
 	var a analysis
 	analyze(query, &a)
-	out := make([]float64, len(ids))
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	q := ix.queryTermsLocked(&a)
-	if len(q) == 0 {
+	q := ix.textQueryLocked(&a)
+	return ix.scoreIDsLocked(&q, ids)
+}
+
+func (ix *Index) scoreIDsLocked(q *query, ids []string) []float64 {
+	out := make([]float64, len(ids))
+	if q.empty() {
 		return out
 	}
+	sc := ix.newScorerLocked(q)
 	for i, id := range ids {
 		if s, ok := ix.ids[id]; ok {
-			out[i] = ix.bm25DocLocked(q, s)
+			out[i] = ix.scoreDocLocked(q, sc, s)
 		}
 	}
 	return out
@@ -263,75 +477,109 @@ func (ix *Index) QueryCeiling(query string) float64 {
 	analyze(query, &a)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.ceilingLocked(ix.queryTermsLocked(&a))
+	q := ix.textQueryLocked(&a)
+	return ix.newScorerLocked(&q).ceiling()
 }
 
-// docQueryLocked turns the document in slot into weighted query terms: its
-// terms weighted by sublinear tf·idf, (1+ln tf)·idf (bigrams times the
-// bigram weight), L2-normalised, keeping the n heaviest.
-func (ix *Index) docQueryLocked(slot uint32, n int) []qterm {
+// dterm is a unigram (uni) or bigram term of a document vector.
+type dterm struct {
+	key uint64 // unigram term, or bigram key
+	uni bool
+	w   float64
+}
+
+// docVectorLocked is the document's term vector: sublinear tf·idf,
+// (1+ln tf)·idf, bigrams times the bigram weight, L2-normalised.
+func (ix *Index) docVectorLocked(slot uint32) []dterm {
 	d := &ix.docs[slot]
-	q := make([]qterm, 0, len(d.terms))
+	v := make([]dterm, 0, len(d.terms)+len(d.bigrams))
 	norm := 0.0
 	for i, t := range d.terms {
-		w := (1 + math.Log(float64(d.tfs[i]))) * ix.idfLocked(t)
-		if ix.terms[t].word == "" {
-			w *= ix.cfg.bigramWeight
-		}
-		if w <= 0 {
-			continue
-		}
-		q = append(q, qterm{t, w})
+		w := (1 + math.Log(float64(d.tfs[i]))) * ix.uniIDFLocked(t)
+		v = append(v, dterm{key: uint64(t), uni: true, w: w})
 		norm += w * w
+	}
+	if bw := ix.cfg.bigramWeight; bw > 0 {
+		for i := 0; i < len(d.bigrams); {
+			j := i + 1
+			for j < len(d.bigrams) && d.bigrams[j] == d.bigrams[i] {
+				j++
+			}
+			w := bw * (1 + math.Log(float64(min(j-i, maxTF)))) * ix.biIDFLocked(d.bigrams[i])
+			v = append(v, dterm{key: d.bigrams[i], w: w})
+			norm += w * w
+			i = j
+		}
 	}
 	if norm == 0 {
 		return nil
 	}
 	norm = math.Sqrt(norm)
-	for i := range q {
-		q[i].w /= norm
+	for i := range v {
+		v[i].w /= norm
 	}
-	ix.sortQueryLocked(q)
-	if len(q) > n {
-		q = q[:n]
+	return v
+}
+
+// toQueryLocked keeps the n terms of v with the largest |weight| (ties by
+// text, so that the choice does not depend on term numbering) and turns
+// them into a query. Bigrams whose words are not both kept are dropped:
+// they could not be found from the postings.
+func (ix *Index) toQueryLocked(v []dterm, n int) query {
+	slices.SortFunc(v, func(a, b dterm) int {
+		if c := cmp.Compare(math.Abs(b.w), math.Abs(a.w)); c != 0 {
+			return c
+		}
+		return ix.compareTermsLocked(a, b)
+	})
+	if len(v) > n {
+		v = v[:n]
 	}
+	var q query
+	kept := map[uint32]bool{}
+	for _, t := range v {
+		if t.uni {
+			q.uni = append(q.uni, qterm{uint32(t.key), t.w})
+			kept[uint32(t.key)] = true
+		}
+	}
+	for _, t := range v {
+		if a, b := bigramParts(t.key); !t.uni && kept[a] && kept[b] {
+			q.bi = append(q.bi, qbigram{key: t.key, w: t.w})
+		}
+	}
+	q.setMasks()
 	return q
 }
 
-// sortQueryLocked orders q by weight, heaviest first, ties by term text so
-// that the order does not depend on term numbering.
-func (ix *Index) sortQueryLocked(q []qterm) {
-	slices.SortFunc(q, func(a, b qterm) int {
-		if c := cmp.Compare(b.w, a.w); c != 0 {
-			return c
-		}
-		return ix.compareTermsLocked(a.t, b.t)
-	})
-}
-
-// compareTermsLocked orders terms by their text: unigrams by word, bigrams
-// by their words, unigrams first.
-func (ix *Index) compareTermsLocked(a, b uint32) int {
-	ta, tb := &ix.terms[a], &ix.terms[b]
-	ua, ub := ta.word != "", tb.word != ""
+// compareTermsLocked orders terms by text: unigrams by word, then bigrams
+// by their words.
+func (ix *Index) compareTermsLocked(a, b dterm) int {
 	switch {
-	case ua && ub:
-		return cmp.Compare(ta.word, tb.word)
-	case ua:
+	case a.uni && b.uni:
+		return cmp.Compare(ix.terms[a.key].word, ix.terms[b.key].word)
+	case a.uni:
 		return -1
-	case ub:
+	case b.uni:
 		return 1
 	}
-	if c := cmp.Compare(ix.terms[ta.pair>>32].word, ix.terms[tb.pair>>32].word); c != 0 {
+	a1, a2 := bigramParts(a.key)
+	b1, b2 := bigramParts(b.key)
+	if c := cmp.Compare(ix.terms[a1].word, ix.terms[b1].word); c != 0 {
 		return c
 	}
-	return cmp.Compare(ix.terms[uint32(ta.pair)].word, ix.terms[uint32(tb.pair)].word)
+	return cmp.Compare(ix.terms[a2].word, ix.terms[b2].word)
+}
+
+// similarQueryLocked is Similar's query for the document in slot.
+func (ix *Index) similarQueryLocked(slot uint32) query {
+	return ix.toQueryLocked(ix.docVectorLocked(slot), ix.cfg.docTerms)
 }
 
 // Similar returns at most k documents most like the stored document id,
 // best first, never id itself: the document's 64 (WithDocTerms) heaviest
 // terms by sublinear tf·idf, L2-normalised, scored with BM25 against every
-// other document. Scores are raw; SimilarCeiling and the document's own
+// other document. Scores are raw; SimilarCeiling or the document's own
 // score (ScoreSimilar with id itself) normalise them. The bool is false
 // when id is not in the index.
 func (ix *Index) Similar(id string, k int, exclude func(id string) bool) ([]Hit, bool) {
@@ -341,17 +589,8 @@ func (ix *Index) Similar(id string, k int, exclude func(id string) bool) ([]Hit,
 	if !ok {
 		return nil, false
 	}
-	if k <= 0 {
-		return nil, true
-	}
-	q := ix.docQueryLocked(slot, ix.cfg.docTerms)
-	if len(q) == 0 {
-		return nil, true
-	}
-	acc := ix.getAccum()
-	defer ix.putAccum(acc)
-	ix.bm25Locked(q, acc)
-	return ix.topLocked(acc, k, []uint32{slot}, exclude), true
+	q := ix.similarQueryLocked(slot)
+	return ix.runLocked(&q, k, []uint32{slot}, exclude), true
 }
 
 // ScoreSimilar returns the Similar score of each of ids against the stored
@@ -365,14 +604,8 @@ func (ix *Index) ScoreSimilar(id string, ids []string) ([]float64, bool) {
 	if !ok {
 		return nil, false
 	}
-	out := make([]float64, len(ids))
-	q := ix.docQueryLocked(slot, ix.cfg.docTerms)
-	for i, other := range ids {
-		if s, ok := ix.ids[other]; ok {
-			out[i] = ix.bm25DocLocked(q, s)
-		}
-	}
-	return out, true
+	q := ix.similarQueryLocked(slot)
+	return ix.scoreIDsLocked(&q, ids), true
 }
 
 // SimilarCeiling returns the most any document could score in Similar(id),
@@ -384,32 +617,24 @@ func (ix *Index) SimilarCeiling(id string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return ix.ceilingLocked(ix.docQueryLocked(slot, ix.cfg.docTerms)), true
+	q := ix.similarQueryLocked(slot)
+	return ix.newScorerLocked(&q).ceiling(), true
 }
 
 // Recommend returns at most k documents for a reader who liked positive and
 // disliked negative (stored IDs; unknown ones are ignored), best first,
 // none of positive or negative. The query is Rocchio's: the mean of the
 // liked documents' normalised term vectors minus 0.5 (WithNegativeWeight)
-// times the mean of the disliked ones', keeping the heaviest 64·(number of
-// liked documents, at most 4) terms of either sign; documents are scored
-// with BM25, so a disliked document's distinctive terms count against a
-// candidate. Only documents with a positive score are returned; nil when no
-// liked document is known.
+// times the mean of the disliked ones', keeping the 64·min(liked, 4)
+// terms of largest weight, of either sign; documents are scored with BM25,
+// so a disliked document's distinctive terms count against a candidate.
+// Only documents with a positive score are returned; nil when no liked
+// document is known.
 func (ix *Index) Recommend(positive, negative []string, k int, exclude func(string) bool) []Hit {
-	if k <= 0 {
-		return nil
-	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	q, skip := ix.rocchioLocked(positive, negative)
-	if len(q) == 0 {
-		return nil
-	}
-	acc := ix.getAccum()
-	defer ix.putAccum(acc)
-	ix.bm25Locked(q, acc)
-	return ix.topLocked(acc, k, skip, exclude)
+	return ix.runLocked(&q, k, skip, exclude)
 }
 
 // ScoreRecommend returns the Recommend score of each of ids, in the order
@@ -417,21 +642,19 @@ func (ix *Index) Recommend(positive, negative []string, k int, exclude func(stri
 func (ix *Index) ScoreRecommend(positive, negative []string, ids []string) []float64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	out := make([]float64, len(ids))
 	q, _ := ix.rocchioLocked(positive, negative)
-	for i, id := range ids {
-		if s, ok := ix.ids[id]; ok && len(q) > 0 {
-			out[i] = ix.bm25DocLocked(q, s)
-		}
-	}
-	return out
+	return ix.scoreIDsLocked(&q, ids)
 }
 
 // rocchioLocked builds Recommend's query and returns it with the slots of
 // the known positive and negative documents.
-func (ix *Index) rocchioLocked(positive, negative []string) ([]qterm, []uint32) {
+func (ix *Index) rocchioLocked(positive, negative []string) (query, []uint32) {
 	var skip []uint32
-	weights := map[uint32]float64{}
+	type tkey struct {
+		key uint64
+		uni bool
+	}
+	weights := map[tkey]float64{}
 	addAll := func(ids []string, scale float64) int {
 		n := 0
 		for _, id := range ids {
@@ -440,35 +663,23 @@ func (ix *Index) rocchioLocked(positive, negative []string) ([]qterm, []uint32) 
 				n++
 			}
 		}
-		if n == 0 {
-			return 0
-		}
 		for _, s := range skip[len(skip)-n:] {
-			for _, qt := range ix.docQueryLocked(s, math.MaxInt) {
-				weights[qt.t] += scale * qt.w / float64(n)
+			for _, t := range ix.docVectorLocked(s) {
+				weights[tkey{t.key, t.uni}] += scale * t.w / float64(n)
 			}
 		}
 		return n
 	}
 	npos := addAll(positive, 1)
 	if npos == 0 {
-		return nil, skip
+		return query{}, skip
 	}
 	addAll(negative, -ix.cfg.negWeight)
-	q := make([]qterm, 0, len(weights))
+	v := make([]dterm, 0, len(weights))
 	for t, w := range weights {
 		if w != 0 {
-			q = append(q, qterm{t, w})
+			v = append(v, dterm{key: t.key, uni: t.uni, w: w})
 		}
 	}
-	slices.SortFunc(q, func(a, b qterm) int {
-		if c := cmp.Compare(math.Abs(b.w), math.Abs(a.w)); c != 0 {
-			return c
-		}
-		return ix.compareTermsLocked(a.t, b.t)
-	})
-	if n := ix.cfg.docTerms * min(npos, 4); len(q) > n {
-		q = q[:n]
-	}
-	return q, skip
+	return ix.toQueryLocked(v, ix.cfg.docTerms*min(npos, 4)), skip
 }
