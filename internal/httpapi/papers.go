@@ -33,6 +33,7 @@ type Engine interface {
 	Search(ctx context.Context, text string, q engine.Query) ([]engine.Result, error)
 	Recommend(ctx context.Context, positive, negative []string, q engine.Query) ([]engine.Result, error)
 	Embed(ctx context.Context, texts []string) ([][]float32, int, error)
+	Map(ctx context.Context) (engine.MapResult, error)
 }
 
 // ResultList is the response of related, search and recommend.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/recommend-dev/recommend/internal/web"
 )
 
 // routes registers every route of the API: the one place to read them all.
@@ -29,6 +31,9 @@ func routes(e *echo.Echo, cfg Config) {
 	v1.POST("/embeddings", handleEmbeddings(eng))
 	v1.GET("/models", handleListModels(eng))
 	v1.GET("/models/:model", handleGetModel(eng))
+	v1.GET("/map", handleMap(eng))
+
+	web.Register(e) // the page at / and its assets under /static/
 }
 
 // requestLogger logs one line per request.
