@@ -113,6 +113,9 @@ Flags:
 // importFile reads one input into m and prints its summary line and its
 // first rejects. It returns the papers read and rejected.
 func importFile(ctx context.Context, path string, cfg importConfig, e env, m *corpus.Merger, summary io.Writer) (read, rejected int, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("import: stopped before %s: %w", path, err)
+	}
 	name := path
 	var src io.Reader
 	size := int64(-1)
