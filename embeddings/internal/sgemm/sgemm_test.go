@@ -287,3 +287,41 @@ func TestBlocking(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentCalls runs products from several goroutines at once, as
+// the encoder does for attention heads: the shared buffer pools must not
+// mix their work.
+func TestConcurrentCalls(t *testing.T) {
+	const workers = 4
+	m, n, k := 64, 130, 520 // big enough to be split across goroutines too
+	if procs(m, n, k) == 1 && maxWorkers() > 1 {
+		t.Fatalf("%d×%d×%d is below the parallel threshold; enlarge the test", m, n, k)
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	type job struct {
+		a, b      []float32
+		want, mag []float64
+	}
+	jobs := make([]job, workers)
+	for w := range jobs {
+		a, b := randMat(r, m*k), randMat(r, k*n)
+		want, mag := refGemm(m, n, k, a, k, b, n, false)
+		jobs[w] = job{a, b, want, mag}
+	}
+	results := make([][]float32, workers)
+	done := make(chan int)
+	for w := range jobs {
+		go func() {
+			c := make([]float32, m*n)
+			for range 5 {
+				Gemm(m, n, k, jobs[w].a, k, jobs[w].b, n, c, n, false)
+			}
+			results[w] = c
+			done <- w
+		}()
+	}
+	for range workers {
+		w := <-done
+		checkC(t, fmt.Sprintf("goroutine %d", w), m, n, k, n, results[w], make([]float32, m*n), jobs[w].want, jobs[w].mag, false)
+	}
+}
