@@ -270,6 +270,9 @@ func create(path string, opts *Options) error {
 	if pageSize == 0 {
 		pageSize = DefaultPageSize
 	}
+	if pageSize < 1024 || pageSize > 1<<16 || pageSize&(pageSize-1) != 0 {
+		return fmt.Errorf("create store %s: %w: page size %d is not a power of two from 1024 to 65536", path, ErrInvalid, pageSize)
+	}
 	db, err := bbolt.Open(tmp, 0o600, boltOptions(&Options{PageSize: pageSize}, pageSize))
 	if err != nil {
 		return fmt.Errorf("create store %s: %w", path, err)

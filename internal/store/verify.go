@@ -142,7 +142,7 @@ func checkBoltMetas(size int64, readAt func(b []byte, off int64) (int, error)) e
 	if m.freelist != boltNoFreelist && (m.freelist < 2 || m.freelist >= m.pgid) {
 		return fmt.Errorf("freelist page %d outside the file's %d pages", m.freelist, m.pgid)
 	}
-	return nil
+	return checkFreelistPage(m, readAt)
 }
 
 // preflight checks, without bbolt, that the file at path has a valid meta
@@ -186,13 +186,20 @@ func (s *Store) Verify() error {
 		return len(problems) < maxProblems
 	}
 	err := s.view(func(tx *bbolt.Tx) error {
+		if err := s.checkPages(tx); err != nil {
+			report("bbolt page structure: %v", err)
+			return nil
+		}
 		s.verifyRecords(tx, report)
 		if len(problems) > 0 {
 			return nil // bbolt's check walks the same pages; skip it
 		}
+		// Drain the channel fully: bbolt's check goroutine reads the
+		// memory map, which must stay mapped (the transaction open) until
+		// it has finished.
 		for err := range tx.Check() {
-			if !report("bbolt: %v", err) {
-				break
+			if len(problems) < maxProblems {
+				report("bbolt: %v", err)
 			}
 		}
 		return nil
@@ -315,4 +322,160 @@ func walk(b *bbolt.Bucket) (x byte) {
 		}
 	}
 	return x
+}
+
+// bbolt page layout: a 16-byte header (id u64, flags u16, count u16,
+// overflow u32) followed by count 16-byte elements. A branch element is
+// {pos u32, ksize u32, pgid u64}, a leaf element {flags u32, pos u32, ksize
+// u32, vsize u32}; pos is relative to the element itself. A leaf value with
+// the bucket flag is {root pgid u64, sequence u64} followed, when root is 0,
+// by an inline page.
+const (
+	boltBranchFlag   = 0x01
+	boltLeafFlag     = 0x02
+	boltFreelistFlag = 0x10
+	boltBucketLeaf   = 0x01
+	boltElemLen      = 16
+	boltBucketHdrLen = 16
+	maxTreeDepth     = 64
+)
+
+// checkFreelistPage checks the header of the freelist page so that bbolt's
+// loading it at open (which trusts the counts) stays inside the file.
+func checkFreelistPage(m boltMeta, readAt func([]byte, int64) (int, error)) error {
+	if m.freelist == boltNoFreelist {
+		return nil
+	}
+	var hdr [boltPageHeader + 8]byte
+	if n, _ := readAt(hdr[:], int64(m.freelist*m.pageSize)); n < boltPageHeader {
+		return fmt.Errorf("freelist page %d is past the end of the file", m.freelist)
+	}
+	e := binary.NativeEndian
+	id, flags, count, overflow := e.Uint64(hdr[0:8]), e.Uint16(hdr[8:10]), uint64(e.Uint16(hdr[10:12])), uint64(e.Uint32(hdr[12:16]))
+	if id != m.freelist || flags != boltFreelistFlag {
+		return fmt.Errorf("freelist page %d has id %d and flags %#x", m.freelist, id, flags)
+	}
+	if m.freelist+overflow >= m.pgid {
+		return fmt.Errorf("freelist page %d overflows %d pages past the file's %d", m.freelist, overflow, m.pgid)
+	}
+	slots := count
+	if count == 0xFFFF {
+		slots = e.Uint64(hdr[16:24]) + 1
+	}
+	if span := (overflow + 1) * m.pageSize; slots > span/8 || boltPageHeader+slots*8 > span {
+		return fmt.Errorf("freelist page %d claims %d entries, more than its %d bytes hold", m.freelist, slots, span)
+	}
+	return nil
+}
+
+// pageWalker checks the bbolt page tree of a read transaction by reading the
+// file (never the memory map, so damage cannot fault), with every offset,
+// count and page reference bounds-checked. bbolt's own Check trusts these
+// fields (a damaged overflow count makes it loop for billions of pages), so
+// it only runs after this walk passes.
+type pageWalker struct {
+	f        *os.File
+	pageSize uint64
+	hwm      uint64 // pages in use
+	seen     map[uint64]bool
+}
+
+func (s *Store) checkPages(tx *bbolt.Tx) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ps := uint64(s.db.Info().PageSize)
+	w := &pageWalker{f: f, pageSize: ps, hwm: uint64(tx.Size()) / ps, seen: map[uint64]bool{}}
+	root := uint64(tx.Cursor().Bucket().Root())
+	return w.page(root, 0)
+}
+
+// page checks page id and, recursively, everything below it.
+func (w *pageWalker) page(id uint64, depth int) error {
+	if depth > maxTreeDepth {
+		return fmt.Errorf("page %d: tree deeper than %d levels", id, maxTreeDepth)
+	}
+	if id < 2 || id >= w.hwm {
+		return fmt.Errorf("page %d: reference outside the file's %d pages", id, w.hwm)
+	}
+	if w.seen[id] {
+		return fmt.Errorf("page %d: referenced twice", id)
+	}
+	var hdr [boltPageHeader]byte
+	if _, err := w.f.ReadAt(hdr[:], int64(id*w.pageSize)); err != nil {
+		return fmt.Errorf("page %d: %v", id, err)
+	}
+	e := binary.NativeEndian
+	if got := e.Uint64(hdr[0:8]); got != id {
+		return fmt.Errorf("page %d: header says it is page %d", id, got)
+	}
+	overflow := uint64(e.Uint32(hdr[12:16]))
+	if id+overflow >= w.hwm {
+		return fmt.Errorf("page %d: overflows %d pages past the file's %d", id, overflow, w.hwm)
+	}
+	for p := id; p <= id+overflow; p++ {
+		if w.seen[p] {
+			return fmt.Errorf("page %d: its %d overflow pages overlap page %d, which is in use", id, overflow, p)
+		}
+		w.seen[p] = true
+	}
+	buf := make([]byte, (overflow+1)*w.pageSize)
+	if _, err := w.f.ReadAt(buf, int64(id*w.pageSize)); err != nil {
+		return fmt.Errorf("page %d: %v", id, err)
+	}
+	return w.node(id, buf, depth)
+}
+
+// node checks the page (or inline page) in buf.
+func (w *pageWalker) node(id uint64, buf []byte, depth int) error {
+	e := binary.NativeEndian
+	flags, count := e.Uint16(buf[8:10]), int(e.Uint16(buf[10:12]))
+	if boltPageHeader+count*boltElemLen > len(buf) {
+		return fmt.Errorf("page %d: %d elements do not fit in %d bytes", id, count, len(buf))
+	}
+	for i := range count {
+		off := boltPageHeader + i*boltElemLen
+		el := buf[off : off+boltElemLen]
+		switch flags {
+		case boltBranchFlag:
+			pos, ksize, child := uint64(e.Uint32(el[0:4])), uint64(e.Uint32(el[4:8])), e.Uint64(el[8:16])
+			if uint64(off)+pos+ksize > uint64(len(buf)) {
+				return fmt.Errorf("page %d: element %d points outside the page", id, i)
+			}
+			if err := w.page(child, depth+1); err != nil {
+				return err
+			}
+		case boltLeafFlag:
+			eflags, pos, ksize, vsize := e.Uint32(el[0:4]), uint64(e.Uint32(el[4:8])), uint64(e.Uint32(el[8:12])), uint64(e.Uint32(el[12:16]))
+			start := uint64(off) + pos + ksize
+			if start+vsize > uint64(len(buf)) {
+				return fmt.Errorf("page %d: element %d points outside the page", id, i)
+			}
+			if eflags&boltBucketLeaf == 0 {
+				continue
+			}
+			if vsize < boltBucketHdrLen {
+				return fmt.Errorf("page %d: element %d: bucket header is %d bytes", id, i, vsize)
+			}
+			val := buf[start : start+vsize]
+			if root := e.Uint64(val[0:8]); root != 0 {
+				if err := w.page(root, depth+1); err != nil {
+					return err
+				}
+				continue
+			}
+			inline := val[boltBucketHdrLen:]
+			if len(inline) < boltPageHeader {
+				return fmt.Errorf("page %d: element %d: inline bucket of %d bytes", id, i, len(inline))
+			}
+			if err := w.node(id, inline, depth+1); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("page %d: flags %#x, want a branch or leaf page", id, flags)
+		}
+	}
+	return nil
 }
