@@ -10,10 +10,6 @@ import (
 // squashed URLs) are dropped.
 const maxTokenBytes = 64
 
-// maxParts is the most parts a hyphenated word is split into; the rest of a
-// longer chain is kept in its last part.
-const maxParts = 8
-
 // analysis is the result of analysing one text.
 type analysis struct {
 	// words are the kept words in text order, stemmed. Bigrams join
@@ -224,13 +220,7 @@ func (s *scanner) endPart() {
 	if len(s.buf) == 0 {
 		return
 	}
-	if len(s.parts) == maxParts {
-		// Fold an over-long chain into its last part.
-		last := s.parts[len(s.parts)-1]
-		s.parts[len(s.parts)-1] = last + "-" + string(s.buf)
-	} else {
-		s.parts = append(s.parts, string(s.buf))
-	}
+	s.parts = append(s.parts, string(s.buf))
 	s.buf = s.buf[:0]
 }
 
@@ -245,11 +235,11 @@ func (s *scanner) endWord() {
 		for _, p := range s.parts {
 			s.emit(p)
 		}
-		whole := strings.Join(s.parts, "-")
-		if len(whole) <= maxTokenBytes {
-			if !s.hasDigit {
-				whole = stem(whole)
-			}
+		last := len(s.parts) - 1
+		if !s.hasDigit {
+			s.parts[last] = stem(s.parts[last])
+		}
+		if whole := strings.Join(s.parts, "-"); len(whole) <= maxTokenBytes {
 			s.a.extra = append(s.a.extra, whole)
 		}
 	}
@@ -264,7 +254,10 @@ func (s *scanner) emit(w string) {
 		return
 	}
 	if !hasDigit(w) {
-		w = stem(w)
+		if w = stem(w); isStopWord(w) {
+			s.brk = true
+			return
+		}
 	}
 	s.a.words = append(s.a.words, w)
 	s.a.brk = append(s.a.brk, s.brk || len(s.a.words) == 1)
@@ -283,10 +276,10 @@ func hasDigit(w string) bool {
 // stem is a light plural stemmer (Harman's S-stemmer with Porter's "sses"
 // rule): sses → ss; ches, shes, xes → ch, sh, x; ies → y; s → "" except
 // after s, u or i. Words of three letters or fewer are left alone ("gas",
-// "bus").
+// "bus"), and so are "series" and "species".
 func stem(w string) string {
 	n := len(w)
-	if n <= 3 || w[n-1] != 's' {
+	if n <= 3 || w[n-1] != 's' || utf8.RuneCountInString(w) <= 3 || w == "series" || w == "species" {
 		return w
 	}
 	switch {
