@@ -261,9 +261,9 @@ func softmax(v []float32) {
 }
 
 // exp32 is e^x for x ≤ 0 in float32 to within about 2 ulp: x = k·ln2 + r
-// with |r| ≤ ln2/2, e^r by a degree-6 polynomial, times 2^k.
+// with |r| ≤ ln2/2, e^r by the Cephes expf polynomial, times 2^k.
 func exp32(x float32) float32 {
-	if x < -87.3 {
+	if x < -87 {
 		return 0
 	}
 	const (
@@ -271,9 +271,9 @@ func exp32(x float32) float32 {
 		ln2hi = 0.693359375
 		ln2lo = -2.12194440e-4
 	)
-	k := float32(math.Floor(float64(x*log2e + 0.5)))
+	// Round x·log2(e) ≤ 0 to the nearest integer (truncation is toward 0).
+	k := float32(int32(x*log2e - 0.5))
 	r := x - k*ln2hi - k*ln2lo
-	// Cephes expf polynomial.
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
 	p = p*r + 8.3334519073e-3
