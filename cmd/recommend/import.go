@@ -83,7 +83,11 @@ Flags:
 	if cfg.out == "-" {
 		summary = e.stderr
 	}
-	m := corpus.NewMerger()
+	// Without --out only the counts matter: keep IDs, not papers.
+	m := corpus.NewDedup()
+	if cfg.out != "" {
+		m = corpus.NewMerger()
+	}
 	read, rejected := 0, 0
 	for _, path := range files {
 		n, r, err := importFile(ctx, path, cfg, e, m, summary)

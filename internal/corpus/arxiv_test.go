@@ -174,6 +174,7 @@ func TestArxivID(t *testing.T) {
 		{"HEP-TH/9901001", "", false},
 		{"math.gt/0309136", "", false},
 		{"-th/9901001", "", false},
+		{"abcdefghijklmnopq/9901001", "", false},
 		{"../etc/passwd", "", false},
 		{"2401.01234v", "", false},
 		{"", "", false},

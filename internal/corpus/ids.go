@@ -192,15 +192,15 @@ func ArxivID(s string) (id string, ok bool) {
 	return "arxiv:" + s, true
 }
 
-// validArchive accepts old-style arXiv archive names: lower-case words
-// joined by dashes ("hep-th", "cond-mat"), optionally with a subject class
-// (".GT" in "math.GT").
+// validArchive accepts old-style arXiv archive names: up to 16 lower-case
+// letters and dashes ("hep-th", "cond-mat"), optionally with a subject
+// class (".GT" in "math.GT").
 func validArchive(a string) bool {
 	name, class, hasClass := strings.Cut(a, ".")
 	if hasClass && (len(class) != 2 || !isUpperAlpha(class)) {
 		return false
 	}
-	if name == "" || name[0] == '-' || name[len(name)-1] == '-' {
+	if name == "" || len(name) > 16 || name[0] == '-' || name[len(name)-1] == '-' {
 		return false
 	}
 	for i := 0; i < len(name); i++ {

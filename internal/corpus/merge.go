@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"crypto/sha256"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -66,18 +67,38 @@ func union(a, b []string) []string {
 // ID ("arxiv:...": a title revised between versions). A different paper
 // whose ID is taken (two titles with one slug) gets ClashID; the paper seen
 // first keeps the plain slug, so the IDs depend only on the input and its
-// order. A Merger holds every distinct paper in memory; it is not safe for
-// concurrent use.
+// order. A Merger from NewMerger holds every distinct paper in memory; one
+// from NewDedup holds only IDs and title hashes (about 200 bytes a paper).
+// A Merger is not safe for concurrent use.
 type Merger struct {
-	byKey  map[string]int
+	byKey  map[titleHash]int
 	byID   map[string]int // every ID ever given, including replaced slugs
 	papers []paper.Paper
 	added  int
+	light  bool // keep only IDs
 }
 
-// NewMerger returns an empty Merger.
+// titleHash identifies a TitleKey in memory: the first 16 bytes of its
+// SHA-256.
+type titleHash [16]byte
+
+func hashKey(key string) titleHash {
+	sum := sha256.Sum256([]byte(key))
+	return titleHash(sum[:16])
+}
+
+// NewMerger returns an empty Merger that keeps the merged papers.
 func NewMerger() *Merger {
-	return &Merger{byKey: map[string]int{}, byID: map[string]int{}}
+	return &Merger{byKey: map[titleHash]int{}, byID: map[string]int{}}
+}
+
+// NewDedup returns an empty Merger that only tells papers apart and gives
+// them IDs, for counting distinct papers in inputs too large to hold:
+// Papers and Get return papers with only their ID set.
+func NewDedup() *Merger {
+	m := NewMerger()
+	m.light = true
+	return m
 }
 
 // Add adds one record. It returns the ID the paper has now and whether the
@@ -88,7 +109,7 @@ func (m *Merger) Add(p paper.Paper) (id string, merged bool) {
 	if p.ID == "" {
 		p.ID = SlugID(p.Title)
 	}
-	key := TitleKey(p.Title)
+	key := hashKey(TitleKey(p.Title))
 	i, ok := m.byKey[key]
 	if !ok && isSourceID(p.ID) {
 		if i, ok = m.byID[p.ID]; ok {
@@ -105,6 +126,9 @@ func (m *Merger) Add(p paper.Paper) (id string, merged bool) {
 				m.byID[np.ID] = i
 			}
 		}
+		if m.light {
+			np = paper.Paper{ID: np.ID}
+		}
 		m.papers[i] = np
 		return np.ID, true
 	}
@@ -113,6 +137,9 @@ func (m *Merger) Add(p paper.Paper) (id string, merged bool) {
 		id = m.freeID(p.Title)
 	}
 	p.ID = id
+	if m.light {
+		p = paper.Paper{ID: id}
+	}
 	i = len(m.papers)
 	m.byID[id] = i
 	m.byKey[key] = i

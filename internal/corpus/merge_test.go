@@ -112,3 +112,38 @@ func TestMergerClashIsDeterministic(t *testing.T) {
 		t.Errorf("second clash got %q, want %q", id, ClashID("Two", 16))
 	}
 }
+
+// TestDedupMatchesMerger replays the seed files and a sequence with clashes
+// and ID changes through NewDedup and NewMerger: same IDs, same counts, and
+// the dedup keeps nothing but IDs.
+func TestDedupMatchesMerger(t *testing.T) {
+	input := []paper.Paper{
+		{Title: "Graph nets!", Abstract: "One."},
+		{ID: "graph-nets", Title: "GRAPH  NETS", Abstract: "One, longer."},
+		{Title: "Graph nets 2", Abstract: "Two."},
+		{ID: "graph-nets-2", Title: "Graph nets II", Abstract: "Other two."},
+		{ID: "arxiv:2401.00001", Title: "graph nets", Abstract: "From arXiv."},
+		{ID: "arxiv:2401.00001", Title: "Graph networks (revised)", Abstract: "Revised."},
+		{Title: "Nets α study", Abstract: "3"},
+		{Title: "Nets study", Abstract: "1"},
+	}
+	for _, name := range sortedKeys(seedCounts) {
+		input = append(input, readSeed(t, name)...)
+	}
+	full, light := NewMerger(), NewDedup()
+	for _, p := range input {
+		id1, merged1 := full.Add(p)
+		id2, merged2 := light.Add(p)
+		if id1 != id2 || merged1 != merged2 {
+			t.Fatalf("Add(%q): merger %q, %v; dedup %q, %v", p.Title, id1, merged1, id2, merged2)
+		}
+	}
+	if full.Len() != light.Len() || full.Added() != light.Added() || light.Len() != seedDistinct+5 {
+		t.Errorf("merger %d/%d, dedup %d/%d distinct/added; want %d distinct", full.Len(), full.Added(), light.Len(), light.Added(), seedDistinct+5)
+	}
+	for i, p := range light.Papers() {
+		if want := (paper.Paper{ID: full.Papers()[i].ID}); !reflect.DeepEqual(p, want) {
+			t.Fatalf("dedup paper %d = %+v, want only its ID %q", i, p, want.ID)
+		}
+	}
+}
