@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -19,7 +20,8 @@ import (
 // The scale benchmarks build, per corpus size, one chromem-go collection
 // and one Index over the very same []float32 vectors, then time the same
 // queries against chromem-go's QueryEmbedding (the baseline), the exact
-// path and the approximate path:
+// path and the approximate path with 8-bit (approx) and 4-bit (approx4)
+// codes:
 //
 //	go test ./internal/vecindex -run '^$' -bench Scale -benchtime 200x -timeout 60m
 //	RECOMMEND_BENCH_1M=1 go test ./internal/vecindex -run '^$' -bench 'Scale/n=1M' -benchtime 100x -timeout 60m
@@ -40,9 +42,12 @@ type benchCorpus struct {
 	vecs     [][]float32
 	col      *chromem.Collection
 	idx      *Index
+	idx4     *Index // 4-bit codes
 	queries  []benchQuery
 	exact    [][]Hit // exact answers per query, for recall
 	addRate  float64
+	addRate4 float64
+	idxHeap4 uint64
 	colRate  float64
 	idxHeap  uint64
 	colHeap  uint64
@@ -117,7 +122,20 @@ func loadBenchCorpus(b *testing.B, n int) *benchCorpus {
 	}
 	bc.addRate = float64(n) / time.Since(t0).Seconds()
 	bc.idx = x
-	bc.idxHeap = heapAlloc() - h1
+	h2 := heapAlloc()
+	bc.idxHeap = h2 - h1
+
+	x4 := New(benchDims, WithBits(4))
+	t0 = time.Now()
+	for lo := 0; lo < n; lo += 1000 {
+		hi := min(lo+1000, n)
+		if err := x4.AddBatch(bc.ids[lo:hi], bc.vecs[lo:hi]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bc.addRate4 = float64(n) / time.Since(t0).Seconds()
+	bc.idx4 = x4
+	bc.idxHeap4 = heapAlloc() - h2
 
 	// 40% held-out papers near the clusters (search), 40% stored papers
 	// (related papers: k+1 asked, the paper itself excluded), 20% random
@@ -153,6 +171,8 @@ func loadBenchCorpus(b *testing.B, n int) *benchCorpus {
 		}
 	}
 	s := x.Stats()
+	b.Logf("n=%d: 4-bit index AddBatch %.0f vec/s, heap +%.1f MB (%.3fx raw), stats ratio %.4f",
+		n, bc.addRate4, float64(bc.idxHeap4)/1e6, float64(bc.idxHeap4)/float64(bc.rawBytes), x4.Stats().Ratio())
 	b.Logf("n=%d: chromem AddDocument %.0f vec/s, heap +%.1f MB (%.3fx raw); index AddBatch %.0f vec/s, heap +%.1f MB (%.3fx raw), stats ratio %.4f",
 		n, bc.colRate, float64(bc.colHeap)/1e6, float64(bc.colHeap)/float64(bc.rawBytes),
 		bc.addRate, float64(bc.idxHeap)/1e6, float64(bc.idxHeap)/float64(bc.rawBytes), s.Ratio())
@@ -166,6 +186,21 @@ func (q benchQuery) options(o SearchOptions) SearchOptions {
 		o.Exclude = func(id string) bool { return id == self }
 	}
 	return o
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+// Per query it is a load-independent figure: on a machine shared with other
+// work, wall-clock latencies include waiting for a core, CPU time does not.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, since time.Duration) {
+	b.ReportMetric(float64((cpuTime()-since).Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
 }
 
 // latencies records per-query times and reports their percentiles.
@@ -200,6 +235,7 @@ func BenchmarkScale(b *testing.B) {
 			b.Run("chromem", func(b *testing.B) {
 				var lat latencies
 				i := 0
+				cpu0 := cpuTime()
 				for b.Loop() {
 					q := bc.queries[i%len(bc.queries)]
 					i++
@@ -214,41 +250,45 @@ func BenchmarkScale(b *testing.B) {
 						b.Fatalf("QueryEmbedding: %d results, %v", len(res), err)
 					}
 				}
+				reportCPU(b, cpu0)
 				lat.report(b)
 				b.ReportMetric(bc.colRate, "add-vec/s")
 				b.ReportMetric(float64(bc.rawBytes+bc.colHeap)/float64(bc.rawBytes), "mem-ratio")
 			})
-			for _, exact := range []bool{true, false} {
-				mode := "approx"
-				if exact {
-					mode = "exact"
+			for _, mode := range []string{"exact", "approx", "approx4"} {
+				idx, heap, rate := bc.idx, bc.idxHeap, bc.addRate
+				if mode == "approx4" {
+					idx, heap, rate = bc.idx4, bc.idxHeap4, bc.addRate4
 				}
+				exact := mode == "exact"
 				b.Run(mode, func(b *testing.B) {
 					var lat latencies
 					var recall float64
 					for j, q := range bc.queries {
-						got, err := bc.idx.Search(q.vec, k, q.options(SearchOptions{Exact: exact}))
+						got, err := idx.Search(q.vec, k, q.options(SearchOptions{Exact: exact}))
 						if err != nil {
 							b.Fatal(err)
 						}
 						recall += recallAt(got, bc.exact[j])
 					}
 					i := 0
+					cpu0 := cpuTime()
 					for b.Loop() {
 						q := bc.queries[i%len(bc.queries)]
 						i++
 						t0 := time.Now()
-						got, err := bc.idx.Search(q.vec, k, q.options(SearchOptions{Exact: exact}))
+						got, err := idx.Search(q.vec, k, q.options(SearchOptions{Exact: exact}))
 						lat = append(lat, time.Since(t0))
 						if err != nil || len(got) != k {
 							b.Fatalf("Search: %d hits, %v", len(got), err)
 						}
 					}
+					reportCPU(b, cpu0)
 					lat.report(b)
 					b.ReportMetric(recall/float64(len(bc.queries)), "recall@10")
-					b.ReportMetric(bc.addRate, "add-vec/s")
-					b.ReportMetric(float64(bc.rawBytes+bc.idxHeap)/float64(bc.rawBytes), "mem-ratio")
-					b.ReportMetric(bc.idx.Stats().Ratio(), "stats-ratio")
+					b.ReportMetric(rate, "add-vec/s")
+					b.ReportMetric(float64(bc.rawBytes+heap)/float64(bc.rawBytes), "mem-ratio")
+					b.ReportMetric(idx.Stats().Ratio(), "stats-ratio")
 				})
 			}
 		})
