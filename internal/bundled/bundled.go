@@ -27,6 +27,7 @@ import (
 )
 
 //go:generate go run ./gen -seeds ../../testdata/seeds -out papers.jsonl
+//go:generate go run ./genvectors -dir .
 
 // Name is the name of the embedded file, used as the source in errors.
 const Name = "bundled/papers.jsonl"
