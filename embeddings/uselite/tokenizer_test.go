@@ -159,3 +159,18 @@ func FuzzTokenize(f *testing.F) {
 		checkWindows(t, ps, sym)
 	})
 }
+
+// FuzzWindows checks the window invariants on long texts made by repeating
+// a fuzzed text.
+func FuzzWindows(f *testing.F) {
+	f.Add("Sentence one. Sentence two! ", uint8(40))
+	f.Add("no punctuation at all ", uint8(100))
+	f.Add("東京🚀", uint8(200))
+	f.Add("Line\nbreak. ", uint8(60))
+	e := encoder(f)
+	f.Fuzz(func(t *testing.T, text string, reps uint8) {
+		long := strings.Repeat(text, int(reps))
+		ps, sym := e.tok.tokenize(long)
+		checkWindows(t, ps, sym)
+	})
+}
