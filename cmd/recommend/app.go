@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/recommend-dev/recommend/embeddings"
+	"github.com/recommend-dev/recommend/embeddings/cache"
 	"github.com/recommend-dev/recommend/embeddings/openai"
 	"github.com/recommend-dev/recommend/embeddings/uselite"
 	"github.com/recommend-dev/recommend/internal/bundled"
@@ -109,12 +110,12 @@ func (f *appFlags) open(ctx context.Context, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache, err := embeddings.NewBoltCache(st.DB(), cacheBucket)
+	cacheStore, err := cache.NewBolt(st.DB(), cacheBucket)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	emb := embeddings.NewCached(base, cache)
+	emb := cache.New(base, cacheStore, cache.WithLogger(log))
 	eng, err := engine.New(engine.Config{Store: st, NotFound: store.ErrNotFound, Embedder: emb, Logger: log})
 	if err != nil {
 		st.Close()
@@ -177,7 +178,7 @@ const bundledKey = "bundled-corpus"
 func loadBundled(st *store.Store, model string, log *slog.Logger) error {
 	version := bundled.Version()
 	loaded, err := st.Meta(bundledKey)
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if loaded == version {
