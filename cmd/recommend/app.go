@@ -63,7 +63,7 @@ func (f *appFlags) logger(w io.Writer) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", f.logLevel)}
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDurations}
 	switch f.logFormat {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -76,6 +76,14 @@ func (f *appFlags) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, usageError{fmt.Sprintf("--log-format %q: want auto, text or json", f.logFormat)}
+}
+
+// readableDurations writes durations as "1.5s" rather than nanoseconds.
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 func isTerminal(w io.Writer) bool {
@@ -106,7 +114,7 @@ func (f *appFlags) open(ctx context.Context, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	path := filepath.Join(f.data, "recommend.db")
-	st, err := store.Open(path, nil)
+	st, err := store.Open(path, &store.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -207,10 +207,10 @@ func (p *page) wait(what, expr string, out any) {
 	}
 }
 
-// shot saves a full-page screenshot and logs where.
+// shot saves a screenshot of what the window shows and logs where.
 func (p *page) shot(name string) string {
 	p.t.Helper()
-	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		p.t.Logf("screenshot %s: %v", name, err)
 		return ""

@@ -96,8 +96,8 @@ func startService(t testing.TB, dataDir string, args ...string) *service {
 			case "listening":
 				addr <- rec["addr"].(string)
 			case "ready":
-				ns, _ := rec["startup"].(float64) // slog's JSON handler writes durations in nanoseconds
-				readyc <- time.Duration(ns)
+				d, _ := time.ParseDuration(fmt.Sprint(rec["startup"]))
+				readyc <- d
 			}
 		}
 	}()
