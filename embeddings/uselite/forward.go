@@ -52,6 +52,8 @@ type workspace struct {
 	scores []float32 // per worker MaxPieces × MaxPieces attention scores
 	pooled []float32 // sequences × 512
 	starts []int     // first row of each sequence, plus the total
+	rowID  []int32   // piece id of each row
+	rowPos []int32   // position of each row in its sequence
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -72,6 +74,32 @@ func (w *workspace) ensure(rows, seqs, workers int) {
 	w.f = grow(w.f, rows*ffnWidth)
 	w.scores = grow(w.scores, workers*MaxPieces*MaxPieces)
 	w.pooled = grow(w.pooled, seqs*modelWidth)
+	if cap(w.rowID) < rows {
+		w.rowID = make([]int32, rows)
+		w.rowPos = make([]int32, rows)
+	}
+	w.rowID, w.rowPos = w.rowID[:rows], w.rowPos[:rows]
+}
+
+// minParallelRows is the fewest rows worth splitting across goroutines for
+// the element-wise passes.
+const minParallelRows = 64
+
+// parallelRows calls fn on consecutive row ranges covering [0, rows), on up
+// to procs goroutines (the caller's included) when rows is large enough.
+func parallelRows(rows, procs int, fn func(r0, r1 int)) {
+	if procs <= 1 || rows < minParallelRows {
+		fn(0, rows)
+		return
+	}
+	procs = min(procs, rows/(minParallelRows/2))
+	chunk := (rows + procs - 1) / procs
+	var wg sync.WaitGroup
+	for r0 := chunk; r0 < rows; r0 += chunk {
+		wg.Go(func() { fn(r0, min(rows, r0+chunk)) })
+	}
+	fn(0, min(chunk, rows))
+	wg.Wait()
 }
 
 // forward runs the network on seqs (each 1 to MaxPieces ids; callers handle
@@ -85,24 +113,31 @@ func (md *model) forward(be backend, w *workspace, seqs [][]int32, out []float32
 		rows += len(s)
 	}
 	w.starts = append(w.starts, rows)
-	workers := 1
+	procs := 1
 	if be.parallel {
-		workers = max(1, min(runtime.GOMAXPROCS(0), len(seqs)*numHeads))
+		procs = runtime.GOMAXPROCS(0)
 	}
+	workers := max(1, min(procs, len(seqs)*numHeads))
 	w.ensure(rows, len(seqs), workers)
 
 	// Layer 0 input: the graph adds the embedding to (embedding + timing).
 	for i, s := range seqs {
 		for p, id := range s {
-			r := w.starts[i] + p
+			w.rowID[w.starts[i]+p] = id
+			w.rowPos[w.starts[i]+p] = int32(p)
+		}
+	}
+	parallelRows(rows, procs, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			id, p := int(w.rowID[r]), int(w.rowPos[r])
 			dst := w.x0[r*embedWidth : (r+1)*embedWidth]
-			e := md.embeddings[int(id)*embedWidth : (int(id)+1)*embedWidth]
+			e := md.embeddings[id*embedWidth : (id+1)*embedWidth]
 			t := md.timing[p*embedWidth : (p+1)*embedWidth]
 			for j := range dst {
 				dst[j] = e[j] + (e[j] + t[j])
 			}
 		}
-	}
+	})
 
 	for l := range md.layers {
 		L := &md.layers[l]
@@ -113,32 +148,46 @@ func (md *model) forward(be backend, w *workspace, seqs [][]int32, out []float32
 		} else {
 			xin = w.x[:rows*in]
 		}
+		x := w.x[:rows*modelWidth]
 		// Attention block: x = x + Out(Attn(QKV(LN(x)))), where layer 0's
-		// residual is first projected from 256 to 512.
+		// residual is first projected from 256 to 512. Biases are put in
+		// the outputs first so that the products can accumulate onto them.
 		h := w.h[:rows*in]
-		md.layerNorm(h, xin, in, L.attnLNScale, L.attnLNBias)
 		qkv := w.qkv[:rows*3*in]
-		fillRows(qkv, L.qkvBias)
+		parallelRows(rows, procs, func(r0, r1 int) {
+			md.layerNorm(h[r0*in:r1*in], xin[r0*in:r1*in], in, L.attnLNScale, L.attnLNBias)
+			fillRows(qkv[r0*3*in:r1*3*in], L.qkvBias)
+			if L.residual != nil {
+				fillRows2(x[r0*modelWidth:r1*modelWidth], L.residualBias, L.outBias)
+			}
+		})
 		be.mul(rows, h, in, L.qkv, qkv, 3*in, true)
 		att := w.att[:rows*in]
 		attention(be, w, qkv, att, in, workers)
-		x := w.x[:rows*modelWidth]
 		if L.residual != nil {
-			fillRows2(x, L.residualBias, L.outBias)
 			be.mul(rows, xin, in, L.residual, x, modelWidth, true)
-		} else {
-			addRows(x, L.outBias)
+		}
+		// Layer 1's residual is x itself, already in place; layer 0's
+		// has just been projected into x.
+		if L.residual == nil {
+			parallelRows(rows, procs, func(r0, r1 int) {
+				addRows(x[r0*modelWidth:r1*modelWidth], L.outBias)
+			})
 		}
 		be.mul(rows, att, in, L.out, x, modelWidth, true)
 
 		// Feed-forward block: x = x + W2·relu(W1·LN(x) + b1) + b2.
 		h = w.h[:rows*modelWidth]
-		md.layerNorm(h, x, modelWidth, L.ffnLNScale, L.ffnLNBias)
 		f := w.f[:rows*ffnWidth]
-		fillRows(f, L.ffn1Bias)
+		parallelRows(rows, procs, func(r0, r1 int) {
+			md.layerNorm(h[r0*modelWidth:r1*modelWidth], x[r0*modelWidth:r1*modelWidth], modelWidth, L.ffnLNScale, L.ffnLNBias)
+			fillRows(f[r0*ffnWidth:r1*ffnWidth], L.ffn1Bias)
+			addRows(x[r0*modelWidth:r1*modelWidth], L.ffn2Bias)
+		})
 		be.mul(rows, h, modelWidth, L.ffn1, f, ffnWidth, true)
-		relu(f)
-		addRows(x, L.ffn2Bias)
+		parallelRows(rows, procs, func(r0, r1 int) {
+			relu(f[r0*ffnWidth : r1*ffnWidth])
+		})
 		be.mul(rows, f, ffnWidth, L.ffn2, x, modelWidth, true)
 	}
 

@@ -2,6 +2,7 @@ package uselite
 
 import (
 	"math"
+	"sync"
 	"testing"
 )
 
@@ -42,6 +43,27 @@ func TestSoftmax(t *testing.T) {
 			if math.Abs(float64(got[i]-tc.want[i])) > 1e-6 {
 				t.Errorf("softmax(%v) = %v, want %v", tc.in, got, tc.want)
 				break
+			}
+		}
+	}
+}
+
+func TestParallelRows(t *testing.T) {
+	for _, rows := range []int{0, 1, 63, 64, 65, 200, 1023} {
+		for _, procs := range []int{1, 2, 3, 8} {
+			seen := make([]int32, rows)
+			var mu sync.Mutex
+			parallelRows(rows, procs, func(r0, r1 int) {
+				mu.Lock()
+				defer mu.Unlock()
+				for r := r0; r < r1; r++ {
+					seen[r]++
+				}
+			})
+			for r, n := range seen {
+				if n != 1 {
+					t.Fatalf("rows=%d procs=%d: row %d visited %d times", rows, procs, r, n)
+				}
 			}
 		}
 	}
