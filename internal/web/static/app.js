@@ -212,7 +212,8 @@
     opts = opts || {};
     const meta = [];
     if (typeof r.score === "number") {
-      meta.push(h("span", { class: "score", title: "similarity (cosine; 1 is identical)" }, r.score.toFixed(3)));
+      meta.push(h("span", { class: "score", title: "similarity (cosine; 1 is identical)" },
+        h("span", { class: "visually-hidden" }, "similarity "), r.score.toFixed(3)));
     }
     if (r.published) meta.push(h("time", { datetime: r.published }, formatDate(r.published)));
     const authors = authorsText(r, 3);
@@ -330,7 +331,7 @@
         h("h2", { id: "all-title" }, "All papers (" + total + ")"),
         resultList(res.data, { id: "browse" }),
         pager));
-      miniMap.setHighlight([], res.data.map((p) => p.id));
+      miniMap.setHighlight([], res.data.map((p) => p.id), { related: "papers on this page" });
     } catch (err) {
       if (live()) list.replaceWith(errorBox("Could not load the papers.", err));
     }
@@ -356,7 +357,7 @@
       body.replaceWith(h("p", { class: "muted" }, res.data.length + " papers, most similar first" + (res.model ? " (model " + res.model + ")" : "") + "."),
         resultList(res.data, { id: "search-results", ranked: true }));
       announce(res.data.length + " results for " + q + ".");
-      miniMap.setHighlight([], res.data.map((r) => r.id));
+      miniMap.setHighlight([], res.data.map((r) => r.id), { related: "search results" });
     } catch (err) {
       if (live()) body.replaceWith(errorBox("The search failed.", err));
     }
@@ -393,15 +394,15 @@
           ? h("p", { class: "authors" }, h("span", { class: "muted" }, count === 1 ? "Author: " : count + " authors: "), p.authors.join(", "))
           : (count ? h("p", { class: "authors muted" }, count === 1 ? "1 author" : count + " authors") : null),
         (p.categories && p.categories.length) ? h("ul", { class: "chips", "aria-label": "Categories" }, p.categories.map((c) => h("li", {}, c))) : null,
+        h("div", { class: "actions paper-actions" }, markButtons(p), links.length ? h("span", { class: "meta" }, links) : null),
         h("h2", { class: "visually-hidden" }, "Abstract"),
         h("p", { class: "abstract", id: "paper-abstract" }, p.abstract),
-        h("div", { class: "actions" }, markButtons(p), links.length ? h("span", { class: "meta" }, links) : null),
-        h("p", { class: "muted", style: null }, h("span", { class: "id-label" }, "ID: "), h("code", {}, p.id))),
+        h("p", { class: "muted paper-id" }, "ID: ", h("code", {}, p.id))),
       h("section", { "aria-labelledby": "related-title" },
         h("h2", { id: "related-title" }, "Related papers"),
         relatedSlot),
     ]);
-    miniMap.setHighlight([p.id], []);
+    miniMap.setHighlight([p.id], [], { current: "this paper" });
     try {
       const rel = await relatedP;
       if (!live()) return;
@@ -410,7 +411,7 @@
         return;
       }
       relatedSlot.replaceWith(resultList(rel.data, { id: "related", ranked: true }));
-      miniMap.setHighlight([p.id], rel.data.map((r) => r.id));
+      miniMap.setHighlight([p.id], rel.data.map((r) => r.id), { current: "this paper", related: "related papers" });
     } catch (err) {
       if (live()) relatedSlot.replaceWith(errorBox("Could not find related papers.", err));
     }
@@ -443,7 +444,7 @@
         h("h2", { id: "recs-title" }, "Recommended for you"),
         recSlot),
     ]);
-    miniMap.setHighlight(liked.map(([id]) => id), []);
+    miniMap.setHighlight(liked.map(([id]) => id), [], { current: "liked" });
 
     async function loadRecs() {
       const pos = Object.keys(prefs.liked), neg = Object.keys(prefs.disliked);
@@ -461,7 +462,7 @@
         }
         recSlot.replaceChildren(resultList(res.data, { id: "recommendations", ranked: true }));
         announce(res.data.length + " recommendations.");
-        miniMap.setHighlight(pos, res.data.map((r) => r.id));
+        miniMap.setHighlight(pos, res.data.map((r) => r.id), { current: "liked", related: "recommended" });
       } catch (err) {
         if (live()) recSlot.replaceChildren(errorBox("Could not get recommendations.", err));
       }
@@ -500,7 +501,7 @@
         return;
       }
       bigMap.setData(m);
-      bigMap.setHighlight(Object.keys(prefs.liked), []);
+      bigMap.setHighlight(Object.keys(prefs.liked), [], { current: "liked" });
       info.textContent = m.data.length + " papers in " + m.clusters + (m.clusters === 1 ? " cluster" : " clusters") + ".";
       const labels = clusterLabels(m);
       const sizes = new Array(m.clusters).fill(0);
@@ -537,11 +538,14 @@
     "show such than that the their them then there these they this those through to towards under up using via was we were what when where which while " +
     "with within without two one approach approaches method methods study toward use used new novel data results task tasks").split(" "));
 
-  // clusterLabels names each cluster by the title words most typical of it.
+  // clusterLabels names each cluster by the title words most typical of it:
+  // frequent in the cluster and clearly more frequent there than overall.
   function clusterLabels(m) {
     const total = new Map();
     const per = Array.from({ length: m.clusters }, () => new Map());
+    const size = new Array(m.clusters).fill(0);
     for (const p of m.data) {
+      size[p.cluster]++;
       const seen = new Set();
       for (const w of (p.title || "").toLowerCase().match(/[a-z][a-z0-9-]{2,}/g) || []) {
         if (STOP.has(w) || seen.has(w)) continue;
@@ -550,11 +554,14 @@
         per[p.cluster].set(w, (per[p.cluster].get(w) || 0) + 1);
       }
     }
+    const n = m.data.length;
     return per.map((counts, c) => {
       const scored = [];
-      for (const [w, n] of counts) {
-        if (n < 2) continue;
-        scored.push([w, n * Math.log(1 + n / total.get(w) * m.clusters)]);
+      for (const [w, k] of counts) {
+        if (k < 2) continue;
+        const lift = (k / size[c]) / (total.get(w) / n);
+        if (lift < 1.5) continue;
+        scored.push([w, k * Math.log(lift)]);
       }
       scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       const words = scored.slice(0, 3).map((s) => s[0]);
@@ -576,6 +583,7 @@
       this.byId = new Map();
       this.current = new Set();
       this.related = new Set();
+      this.labels = {};
       this.hover = -1;       // index under the pointer
       this.cursor = -1;      // index selected with the keyboard
       this.zoom = 1; this.panX = 0; this.panY = 0;
@@ -622,11 +630,16 @@
         : "Map of the corpus, loading.");
     }
 
-    setHighlight(current, related) {
+    // setHighlight marks papers on the map: current ones (the paper shown,
+    // or the liked ones) and related ones (its neighbours, search results,
+    // recommendations). labels names both kinds in the map's key.
+    setHighlight(current, related, labels) {
       this.current = new Set(current);
       this.related = new Set(related.filter((id) => !this.current.has(id)));
+      this.labels = labels || {};
       this.baseDirty = true;
       this.draw();
+      if (this.opts.onHighlight) this.opts.onHighlight(this);
     }
 
     // Geometry. Data coordinates are in [-1, 1] (y up); the view fills the
@@ -893,18 +906,27 @@
         ctx.fillStyle = clusterColor(this.points[i].cluster);
         ctx.fill();
       }
-      // the current paper(s): a large dark dot with a white ring
+      // the current paper(s): a large dot in its cluster's colour inside a
+      // dark ring, with a halo, so that it stands out from related papers
       for (const id of this.current) {
         const i = this.byId.get(id);
         if (i === undefined) continue;
         const [x, y] = this.toScreen(this.points[i]);
         ctx.beginPath();
+        ctx.arc(x, y, r + 12, 0, Math.PI * 2);
+        ctx.fillStyle = "rgba(29, 36, 48, 0.12)";
+        ctx.fill();
+        ctx.lineWidth = 1.5;
+        ctx.strokeStyle = "rgba(29, 36, 48, 0.6)";
+        ctx.stroke();
+        ctx.beginPath();
         ctx.arc(x, y, r + 6, 0, Math.PI * 2);
         ctx.fillStyle = "#1d2430";
         ctx.fill();
-        ctx.lineWidth = 2;
-        ctx.strokeStyle = "#fff";
-        ctx.stroke();
+        ctx.beginPath();
+        ctx.arc(x, y, r + 3.5, 0, Math.PI * 2);
+        ctx.fillStyle = "#fff";
+        ctx.fill();
         ctx.beginPath();
         ctx.arc(x, y, r + 2, 0, Math.PI * 2);
         ctx.fillStyle = clusterColor(this.points[i].cluster);
@@ -940,7 +962,23 @@
 
   const state = { mode: "", modes: [] };
   let bigMap = null;
-  const miniMap = new MapView($("#mini-map"), { interactive: false, onOpen: (id) => { location.hash = paperHref(id); } });
+  const miniMap = new MapView($("#mini-map"), {
+    interactive: false,
+    onOpen: (id) => { location.hash = paperHref(id); },
+    onHighlight: (m) => updateMiniKey(m),
+  });
+
+  // updateMiniKey says what the small map shows and what its marks mean.
+  function updateMiniKey(m) {
+    const key = $("#mini-map-key");
+    if (!m.points.length) return;
+    const parts = [m.points.length + " papers in " + new Set(m.points.map((p) => p.cluster)).size + " clusters."];
+    const cur = [...m.current].filter((id) => m.byId.has(id)).length;
+    const rel = [...m.related].filter((id) => m.byId.has(id)).length;
+    if (cur && m.labels.current) parts.push(h("span", { class: "key" }, h("span", { class: "key-current" }), m.labels.current));
+    if (rel && m.labels.related) parts.push(h("span", { class: "key" }, h("span", { class: "key-related" }), m.labels.related));
+    key.replaceChildren(...parts);
+  }
   window.recommendMaps = { mini: miniMap, big: null };
 
   // setupModes shows the retrieval-mode switch when the API lists modes
@@ -996,10 +1034,7 @@
       }
       msg.hidden = true;
       miniMap.setData(m);
-      $("#mini-map-key").replaceChildren(
-        m.data.length + " papers, " + m.clusters + (m.clusters === 1 ? " cluster" : " clusters") + ". ",
-        h("span", { class: "key-current" }), "this paper ",
-        h("span", { class: "key-related" }), "related or results");
+      updateMiniKey(miniMap);
     } catch (err) {
       msg.replaceChildren(errorBox("Could not load the map.", err));
     }
