@@ -151,15 +151,15 @@ func importFile(ctx context.Context, path string, cfg importConfig, e env, m *co
 	defer r.Close()
 	var shown []*corpus.RejectError
 	for p, err := range r.All() {
-		if (r.Read()+r.Rejected())%1024 == 0 {
+		if (r.PapersRead()+r.Rejected())%1024 == 0 {
 			if err := ctx.Err(); err != nil {
-				return r.Read(), r.Rejected(), fmt.Errorf("import: stopped in %s after %d papers: %w", name, r.Read(), err)
+				return r.PapersRead(), r.Rejected(), fmt.Errorf("import: stopped in %s after %d papers: %w", name, r.PapersRead(), err)
 			}
 		}
 		if err != nil {
 			var rej *corpus.RejectError
 			if !errors.As(err, &rej) {
-				return r.Read(), r.Rejected(), fmt.Errorf("import: %w", err)
+				return r.PapersRead(), r.Rejected(), fmt.Errorf("import: %w", err)
 			}
 			if cfg.showRejects < 0 || len(shown) < cfg.showRejects {
 				shown = append(shown, rej)
@@ -171,14 +171,14 @@ func importFile(ctx context.Context, path string, cfg importConfig, e env, m *co
 	if bar != nil {
 		bar.Finish()
 	}
-	fmt.Fprintf(summary, "%s: %d papers, %d rejected (%s)\n", name, r.Read(), r.Rejected(), r.Format())
+	fmt.Fprintf(summary, "%s: %d papers, %d rejected (%s)\n", name, r.PapersRead(), r.Rejected(), r.Format())
 	for _, rej := range shown {
 		fmt.Fprintf(summary, "  rejected %v\n", rej)
 	}
 	if more := r.Rejected() - len(shown); more > 0 {
 		fmt.Fprintf(summary, "  ... and %d more rejects (see --show-rejects)\n", more)
 	}
-	return r.Read(), r.Rejected(), nil
+	return r.PapersRead(), r.Rejected(), nil
 }
 
 // newProgressBar returns a bar counting bytes read on w, or nil when there

@@ -149,8 +149,8 @@ func TestArxivBadLines(t *testing.T) {
 		t.Errorf("loaded %q, want %q", titles, want)
 	}
 	checkRejects(t, rejects, want)
-	if r.Read() != 2 || r.Rejected() != len(want) {
-		t.Errorf("Read() = %d, Rejected() = %d, want 2 and %d", r.Read(), r.Rejected(), len(want))
+	if r.PapersRead() != 2 || r.Rejected() != len(want) {
+		t.Errorf("PapersRead() = %d, Rejected() = %d, want 2 and %d", r.PapersRead(), r.Rejected(), len(want))
 	}
 }
 

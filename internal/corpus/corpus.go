@@ -171,8 +171,8 @@ func (r *Reader) Format() Format { return r.format }
 // Name is the name the Reader was created with.
 func (r *Reader) Name() string { return r.name }
 
-// Read is the number of papers returned so far.
-func (r *Reader) Read() int { return r.read }
+// PapersRead is the number of papers returned so far.
+func (r *Reader) PapersRead() int { return r.read }
 
 // Rejected is the number of records rejected so far.
 func (r *Reader) Rejected() int { return r.rejected }

@@ -155,8 +155,8 @@ func TestAllStopsEarly(t *testing.T) {
 			break
 		}
 	}
-	if n != 2 || r.Read() != 2 {
-		t.Errorf("read %d, Read() %d after break at 2", n, r.Read())
+	if n != 2 || r.PapersRead() != 2 {
+		t.Errorf("read %d, PapersRead() %d after break at 2", n, r.PapersRead())
 	}
 }
 
