@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -290,6 +291,7 @@ func TestBrowser(t *testing.T) {
 		})
 	}
 	t.Run("map of 10000 papers", func(t *testing.T) { testBrowserBigMap(t, openTab(t, browser, svc, viewports[0])) })
+	t.Run("mode switch once the API lists modes", func(t *testing.T) { testBrowserModes(t, openTab(t, browser, svc, viewports[0])) })
 }
 
 const browserQuery = "forgetting earlier tasks when a model keeps learning new ones"
@@ -314,6 +316,11 @@ func testBrowserSearch(t *testing.T, p *page) {
 	p.eval(`document.getElementById("all-title").textContent`, &heading)
 	if want := fmt.Sprintf("All papers (%d)", all.Total); heading != want {
 		t.Errorf("start page heading %q, want %q", heading, want)
+	}
+	var modeHidden bool
+	p.eval(`document.getElementById("mode").hidden`, &modeHidden)
+	if !modeHidden {
+		t.Error("the retrieval-mode switch is shown, but the API lists no modes")
 	}
 	p.shot("home")
 	p.do("type a query and press Enter",
@@ -664,4 +671,57 @@ func testBrowserBigMap(t *testing.T, p *page) {
 		t.Errorf("hovering over a dot of 10,000 shows %q", tip)
 	}
 	p.shot("map-10000")
+}
+
+// the retrieval-mode switch: hidden while /readyz lists no modes (see the
+// search test); once it does (here the browser rewrites /readyz, as the
+// service will answer after the hybrid-retrieval issue), the switch shows
+// the modes and searches send the chosen one.
+func testBrowserModes(t *testing.T, p *page) {
+	var (
+		mu       sync.Mutex
+		searches []string
+	)
+	paused := chromedp.Events(p.ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(p.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: "*/readyz"}, {URLPattern: "*/v1/search?*"},
+	}}); err != nil {
+		t.Fatalf("intercept requests: %v", err)
+	}
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			u := ev.Request.URL
+			if strings.HasSuffix(u, "/readyz") {
+				body := `{"status":"ready","model":"use-lite","papers":296,"modes":["hybrid","semantic","lexical"],"default_mode":"hybrid"}`
+				_, _ = chromedp.Call(p.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
+					RequestID: ev.RequestID, ResponseCode: 200, Body: []byte(body),
+					ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+				})
+				continue
+			}
+			mu.Lock()
+			searches = append(searches, u)
+			mu.Unlock()
+			_, _ = chromedp.Call(p.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
+	p.open("")
+	var modes []string
+	p.wait("the mode switch", `(() => { const f = document.getElementById("mode"); return f && !f.hidden ? Array.from(f.querySelectorAll("input")).map(i => i.value + (i.checked ? "*" : "")) : null })()`, &modes)
+	if want := []string{"hybrid*", "semantic", "lexical"}; !slices.Equal(modes, want) {
+		t.Errorf("the switch offers %q (* = chosen), want %q", modes, want)
+	}
+	p.do("choose lexical and search",
+		chromedp.Click(chromedp.CSS(`#mode label:nth-child(3)`)),
+		chromedp.SendKeys(chromedp.ID("q"), "spiking neurons"+kb.Enter))
+	p.wait("search results", cardIDs("search-results"), nil)
+	p.shot("modes")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(searches) == 0 || !strings.Contains(searches[len(searches)-1], "mode=lexical") {
+		t.Errorf("search requests %q, want the last with mode=lexical", searches)
+	}
 }
