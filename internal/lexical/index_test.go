@@ -166,15 +166,15 @@ func TestIncrementalMatchesFresh(t *testing.T) {
 	ix := New()
 	final := map[string]string{}
 	text := func() string { return papers[r.IntN(len(papers))].Text() }
-	for i := range 3000 {
+	for i := range 2000 {
 		id := fmt.Sprintf("d%04d", i)
 		final[id] = text()
 		if err := ix.Add(id, final[id]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for range 4000 {
-		id := fmt.Sprintf("d%04d", r.IntN(3000))
+	for range 2500 {
+		id := fmt.Sprintf("d%04d", r.IntN(2000))
 		switch r.IntN(4) {
 		case 0: // replace
 			final[id] = text()
@@ -194,7 +194,7 @@ func TestIncrementalMatchesFresh(t *testing.T) {
 		t.Fatalf("Len = %d, fresh index has %d", ix.Len(), fresh.Len())
 	}
 	is, fs := ix.Stats(), fresh.Stats()
-	if is.Slots >= 3000+1000 {
+	if is.Slots >= 2000+500 {
 		t.Errorf("slots = %d after deleting most documents: no compaction", is.Slots)
 	}
 	if is.Postings != fs.Postings || is.Bigrams != fs.Bigrams || is.BigramOccurrences != fs.BigramOccurrences {
@@ -461,7 +461,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 1))
-			for range 300 {
+			for range 150 {
 				p := papers[r.IntN(len(papers))]
 				if r.IntN(3) == 0 {
 					ix.Delete(p.ID)
