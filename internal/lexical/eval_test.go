@@ -288,7 +288,7 @@ func TestEvalScoringChoice(t *testing.T) {
 					return hm.rank(hm.weigh(terms(halvesDocs[id])), id)
 				})
 			}
-			t.Logf("TF-IDF cosine, %s, bigrams=%-5v title→abstract %v | half→half %v", name, bigrams, res, hres)
+			t.Logf("TF-IDF cosine, %s, bigrams=%-5v title→abstract %v%s", name, bigrams, res, halfLog(grid, hres))
 			if bigrams && !plain {
 				base = res
 			}
@@ -315,7 +315,7 @@ func TestEvalScoringChoice(t *testing.T) {
 			hix, hcases := halfEval(papers, v.opts...)
 			hres = ireval.Evaluate(hcases, similarRanker(hix))
 		}
-		t.Logf("%-50s title→abstract %v | half→half %v", v.name, res, hres)
+		t.Logf("%-50s title→abstract %v%s", v.name, res, halfLog(grid, hres))
 		if i == 0 {
 			def = res
 		}
@@ -323,6 +323,13 @@ func TestEvalScoringChoice(t *testing.T) {
 	if def.MRR10 < base.MRR10-0.005 || def.R1 < base.R1-0.01 {
 		t.Errorf("default BM25 (%v) is worse than the TF-IDF cosine baseline (%v)", def, base)
 	}
+}
+
+func halfLog(grid bool, r ireval.Result) string {
+	if !grid {
+		return ""
+	}
+	return " | half→half " + r.String()
 }
 
 // moreVariants are the rest of the parameter grid (LEXICAL_EVAL_GRID=1).
