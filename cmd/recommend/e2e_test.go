@@ -54,6 +54,23 @@ func TestE2EBundledCorpus(t *testing.T) {
 		}
 	})
 
+	t.Run("exact and approximate related agree", func(t *testing.T) {
+		for _, p := range list.Data[10:20] {
+			var approx, exact httpapi.ResultList
+			s.do("GET", "/v1/papers/"+url.PathEscape(p.ID)+"/related?limit=10", nil, &approx)
+			s.do("GET", "/v1/papers/"+url.PathEscape(p.ID)+"/related?limit=10&exact=true", nil, &exact)
+			common := 0
+			for _, r := range approx.Data {
+				if slices.Contains(ids(exact.Data), r.ID) {
+					common++
+				}
+			}
+			if common < 9 {
+				t.Errorf("related %s: approximate and exact top 10 share %d papers, want at least 9", p.ID, common)
+			}
+		}
+	})
+
 	t.Run("limit above the corpus returns the whole corpus", func(t *testing.T) {
 		var rl httpapi.ResultList
 		s.do("GET", "/v1/papers/"+url.PathEscape(list.Data[0].ID)+"/related?limit=100", nil, &rl)

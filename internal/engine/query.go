@@ -27,6 +27,9 @@ type Query struct {
 	// either is set.
 	PublishedAfter  string
 	PublishedBefore string
+	// Exact compares the query with every stored float32 vector instead of
+	// scanning compact codes and re-ranking the best candidates.
+	Exact bool
 }
 
 // Result is one paper in a result list with its score (cosine similarity for
@@ -88,7 +91,7 @@ func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, err
 	if !ok {
 		return nil, errs.Errorf(errs.NotFound, "no paper with id %q", id)
 	}
-	hits, err := e.index.Search(ctx, vec, q.Limit, e.exclude(q, map[string]bool{id: true}))
+	hits, err := e.index.Search(ctx, vec, q.Limit, q.Exact, e.exclude(q, map[string]bool{id: true}))
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +117,7 @@ func (e *Engine) Search(ctx context.Context, text string, q Query) ([]Result, er
 	if err != nil {
 		return nil, err
 	}
-	hits, err := e.index.Search(ctx, vs[0], q.Limit, e.exclude(q, nil))
+	hits, err := e.index.Search(ctx, vs[0], q.Limit, q.Exact, e.exclude(q, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +176,7 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 		// The positives and negatives cancel out: nothing to look for.
 		return []Result{}, nil
 	}
-	hits, err := e.index.Search(ctx, pos, q.Limit, e.exclude(q, skip))
+	hits, err := e.index.Search(ctx, pos, q.Limit, q.Exact, e.exclude(q, skip))
 	if err != nil {
 		return nil, err
 	}

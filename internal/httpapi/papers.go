@@ -167,10 +167,15 @@ func query(c echo.Context) (engine.Query, error) {
 	if err != nil {
 		return engine.Query{}, err
 	}
+	exact, err := boolParam(c, "exact")
+	if err != nil {
+		return engine.Query{}, err
+	}
 	return engine.Query{
 		Limit:           limit,
 		PublishedAfter:  c.QueryParam("published_after"),
 		PublishedBefore: c.QueryParam("published_before"),
+		Exact:           exact,
 	}, nil
 }
 
@@ -207,6 +212,7 @@ type recommendRequest struct {
 	Limit           int      `json:"limit"`
 	PublishedAfter  string   `json:"published_after"`
 	PublishedBefore string   `json:"published_before"`
+	Exact           bool     `json:"exact"`
 }
 
 func handleRecommend(eng Engine) echo.HandlerFunc {
@@ -219,7 +225,7 @@ func handleRecommend(eng Engine) echo.HandlerFunc {
 		if err := decodeStrict(body, &req); err != nil {
 			return err
 		}
-		q := engine.Query{Limit: req.Limit, PublishedAfter: req.PublishedAfter, PublishedBefore: req.PublishedBefore}
+		q := engine.Query{Limit: req.Limit, PublishedAfter: req.PublishedAfter, PublishedBefore: req.PublishedBefore, Exact: req.Exact}
 		rs, err := eng.Recommend(c.Request().Context(), req.Positive, req.Negative, q)
 		return results(c, eng, rs, err)
 	}
@@ -233,6 +239,19 @@ func results(c echo.Context, eng Engine, rs []engine.Result, err error) error {
 		rs = []engine.Result{}
 	}
 	return c.JSON(http.StatusOK, ResultList{Data: rs, Model: eng.Model()})
+}
+
+// boolParam reads a true/false query parameter; absent is false.
+func boolParam(c echo.Context, name string) (bool, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, errs.Field(name, "%s must be true or false, got %q", name, s)
+	}
+	return b, nil
 }
 
 // intParam reads an integer query parameter in [lo, hi], or def when absent.
