@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -63,6 +64,33 @@ func TestEvalTitleToAbstract(t *testing.T) {
 	if res.R1 < floorR1 || res.MRR10 < floorMRR10 {
 		t.Errorf("R@1 = %.4f, MRR@10 = %.4f; want at least %.2f and %.2f", res.R1, res.MRR10, floorR1, floorMRR10)
 	}
+	// The scale of scores, for fusion: the top score over the query's
+	// ceiling, and the second score over the top.
+	var topCeil, secondTop []float64
+	for _, c := range cases {
+		hits := ix.Search(c.Query, 2, nil)
+		if len(hits) == 2 {
+			topCeil = append(topCeil, hits[0].Score/ix.QueryCeiling(c.Query))
+			secondTop = append(secondTop, hits[1].Score/hits[0].Score)
+		}
+	}
+	t.Logf("top/ceiling: median %.3f (p10 %.3f, p90 %.3f); second/top: median %.3f (p10 %.3f, p90 %.3f)",
+		quantile(topCeil, 0.5), quantile(topCeil, 0.1), quantile(topCeil, 0.9),
+		quantile(secondTop, 0.5), quantile(secondTop, 0.1), quantile(secondTop, 0.9))
+	for _, v := range topCeil {
+		if v <= 0 || v > 1 {
+			t.Fatalf("top score / ceiling = %v, want within (0, 1]", v)
+		}
+	}
+}
+
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[int(q*float64(len(s)-1))]
 }
 
 // halves splits text into two halves at the sentence boundary nearest the
