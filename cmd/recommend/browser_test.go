@@ -317,6 +317,23 @@ func testBrowserSearch(t *testing.T, p *page) {
 	if want := fmt.Sprintf("All papers (%d)", all.Total); heading != want {
 		t.Errorf("start page heading %q, want %q", heading, want)
 	}
+	// Keyboard: the skip link shows when focused and moves to the content
+	// without changing the view; Tab then reaches the first paper.
+	var skip struct {
+		Top    float64
+		Active string
+		Hash   string
+	}
+	p.do("focus the skip link", chromedp.Evaluate[chromedp.Void](`document.getElementById("skip").focus()`))
+	p.eval(`({top: document.getElementById("skip").getBoundingClientRect().top})`, &skip)
+	if skip.Top < 0 {
+		t.Errorf("the focused skip link is off screen (top %.0f)", skip.Top)
+	}
+	p.do("press Enter on the skip link, then Tab", chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(kb.Tab))
+	p.eval(`({active: document.activeElement.className + " " + document.activeElement.textContent, hash: location.hash})`, &skip)
+	if !strings.HasPrefix(skip.Active, "paper-link") || skip.Hash != "" {
+		t.Errorf("after the skip link and Tab, focus is on %q and the hash is %q; want the first paper's link and no hash", skip.Active, skip.Hash)
+	}
 	var modeHidden bool
 	p.eval(`document.getElementById("mode").hidden`, &modeHidden)
 	if !modeHidden {

@@ -1048,6 +1048,13 @@
     else location.hash = target;
   });
 
+  // The skip link moves focus to the content without touching the hash,
+  // which holds the view.
+  $("#skip").addEventListener("click", (e) => {
+    e.preventDefault();
+    main.focus();
+  });
+
   window.addEventListener("hashchange", route);
 
   updateLikeCount();
