@@ -175,9 +175,23 @@ func packPanel(d, b []float32, ldb, k, j0, w int) {
 // the k×16 panel d, zero-filling columns w..15.
 func packPanelT(d, b []float32, ldb, k, j0, w int) {
 	d = d[:k*nr]
-	if w < nr {
-		clear(d)
+	if w == nr {
+		// Sixteen rows side by side: sequential reads and whole 64-byte
+		// writes, with the bounds checks hoisted out of the loop.
+		var r [nr][]float32
+		for jj := range r {
+			r[jj] = b[(j0+jj)*ldb : (j0+jj)*ldb+k]
+		}
+		r0, r1, r2, r3, r4, r5, r6, r7 := r[0], r[1][:k], r[2][:k], r[3][:k], r[4][:k], r[5][:k], r[6][:k], r[7][:k]
+		r8, r9, r10, r11, r12, r13, r14, r15 := r[8][:k], r[9][:k], r[10][:k], r[11][:k], r[12][:k], r[13][:k], r[14][:k], r[15][:k]
+		for p := range r0 {
+			t := (*[nr]float32)(d[p*nr:])
+			t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+			t[8], t[9], t[10], t[11], t[12], t[13], t[14], t[15] = r8[p], r9[p], r10[p], r11[p], r12[p], r13[p], r14[p], r15[p]
+		}
+		return
 	}
+	clear(d)
 	for jj := 0; jj < w; jj++ {
 		row := b[(j0+jj)*ldb : (j0+jj)*ldb+k]
 		for p, v := range row {
