@@ -176,6 +176,9 @@ func FuzzTitleKey(f *testing.F) {
 		if !utf8.ValidString(title) {
 			return // readers reject invalid UTF-8 before titles get here
 		}
+		if got, want := collapseSpace(title), strings.Join(strings.Fields(title), " "); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, want %q", title, got, want)
+		}
 		key := TitleKey(title)
 		if strings.TrimSpace(title) != "" && key == "" {
 			t.Fatalf("empty key for %q", title)

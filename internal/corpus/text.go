@@ -31,34 +31,56 @@ func collapseSpace(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	space := false
-	for i := 0; i < len(s); {
-		c := s[i]
-		n := 1
-		isSpace := false
-		if c < utf8.RuneSelf {
-			isSpace = c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
-		} else {
-			var r rune
-			r, n = utf8.DecodeRuneInString(s[i:])
-			isSpace = unicode.IsSpace(r)
+	i := 0
+	for i < len(s) {
+		// Skip a run of white space, then copy the word after it whole.
+		for i < len(s) {
+			n := spaceAt(s, i)
+			if n == 0 {
+				break
+			}
+			i += n
 		}
-		if isSpace {
-			space = true
-		} else {
-			if space && b.Len() > 0 {
+		j := i
+		for j < len(s) {
+			if c := s[j]; c < utf8.RuneSelf && !asciiSpace[c] {
+				j++
+				continue
+			}
+			if spaceAt(s, j) > 0 {
+				break
+			}
+			_, n := utf8.DecodeRuneInString(s[j:])
+			j += n
+		}
+		if j > i {
+			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
-			space = false
-			if n == 1 {
-				b.WriteByte(c)
-			} else {
-				b.WriteString(s[i : i+n])
-			}
+			b.WriteString(s[i:j])
 		}
-		i += n
+		i = j
 	}
 	return b.String()
+}
+
+// asciiSpace marks the ASCII white space characters.
+var asciiSpace = [utf8.RuneSelf]bool{' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true}
+
+// spaceAt returns the length of the white space character at s[i], or 0
+// when s[i] starts something else.
+func spaceAt(s string, i int) int {
+	if c := s[i]; c < utf8.RuneSelf {
+		if asciiSpace[c] {
+			return 1
+		}
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if unicode.IsSpace(r) {
+		return n
+	}
+	return 0
 }
 
 // cleanList trims every string of list, collapses inner white space and
