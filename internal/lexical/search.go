@@ -312,11 +312,129 @@ func (h *boundHeap) Pop() any {
 	return x
 }
 
+// accumulateLocked adds the unigram scores of q into acc, with a mask of
+// the query unigrams each document contains, leaving in acc.touched every
+// document that can still reach the top k.
+//
+// Terms are taken in decreasing order of their most possible contribution
+// (max-score): rare terms first, term at a time from the postings. Once the
+// most that all remaining terms (and all bigrams) can add is below the k-th
+// best partial score, no document outside the candidates can reach the top
+// k, so the remaining terms, usually the common ones with the longest
+// postings, are only looked up in the candidates' forward index, and
+// candidates that cannot reach the k-th partial score are dropped. With
+// negative weights (Recommend's disliked documents) partial scores are not
+// lower bounds, so every term is taken from its postings.
+func (ix *Index) accumulateLocked(q *query, sc *scorer, acc *accum, k int, skip []uint32, exclude func(string) bool) {
+	order := make([]int, len(q.uni))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sc.uf[b], sc.uf[a]) })
+	prune := true
+	rest := make([]float64, len(order)+1) // rest[n]: most that order[n:] and the bigrams add
+	for _, f := range sc.bf {
+		if f < 0 {
+			prune = false
+		}
+		rest[len(order)] += max(f, 0)
+	}
+	for n := len(order) - 1; n >= 0; n-- {
+		f := sc.uf[order[n]]
+		if f < 0 {
+			prune = false
+		}
+		rest[n] = rest[n+1] + max(f, 0)
+	}
+	fromPostings, maxPartial := true, 0.0
+	for n, i := range order {
+		u, f := q.uni[i], sc.uf[i]
+		bit := uint64(0)
+		if i < 64 {
+			bit = 1 << i
+		}
+		if prune && n > 0 && rest[n] < maxPartial {
+			if theta := ix.partialThresholdLocked(acc, k, skip, exclude); rest[n] < theta {
+				fromPostings = false
+				// Keep the candidates that can still reach theta.
+				kept := acc.touched[:0]
+				for _, s := range acc.touched {
+					if acc.scores[s]+rest[n] >= theta {
+						kept = append(kept, s)
+					}
+				}
+				acc.touched = kept
+			}
+		}
+		if !fromPostings {
+			for _, s := range acc.touched {
+				d := &ix.docs[s]
+				j, ok := slices.BinarySearch(d.terms, u.t)
+				if !ok {
+					continue
+				}
+				tf := float64(d.tfs[j])
+				acc.scores[s] += f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
+				acc.masks[s] |= bit
+			}
+			continue
+		}
+		for _, p := range ix.terms[u.t].post {
+			s := p >> 8
+			tf := float64(p & 0xff)
+			v := f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
+			if acc.stamp[s] != acc.epoch {
+				acc.stamp[s] = acc.epoch
+				acc.scores[s] = v
+				acc.masks[s] = bit
+				acc.touched = append(acc.touched, s)
+			} else {
+				v += acc.scores[s]
+				acc.scores[s] = v
+				acc.masks[s] |= bit
+			}
+			maxPartial = max(maxPartial, v)
+		}
+	}
+}
+
+// partialThresholdLocked returns the k-th best partial score among the
+// candidates that may be returned (not in skip, not excluded), or 0 when
+// there are fewer than k of them.
+func (ix *Index) partialThresholdLocked(acc *accum, k int, skip []uint32, exclude func(string) bool) float64 {
+	if len(acc.touched) < k {
+		return 0
+	}
+	h := make(boundHeap, 0, k)
+	for _, s := range acc.touched {
+		v := acc.scores[s]
+		if len(h) == k && v <= h[0].v || slices.Contains(skip, s) {
+			continue
+		}
+		if len(h) < k {
+			heap.Push(&h, bound{v, s})
+		} else {
+			h[0] = bound{v, s}
+			heap.Fix(&h, 0)
+		}
+	}
+	if len(h) < k {
+		return 0
+	}
+	if exclude != nil {
+		for _, b := range h {
+			if exclude(ix.docs[b.slot].id) {
+				return 0 // be safe: the k-th would be lower
+			}
+		}
+	}
+	return h[0].v
+}
+
 // runLocked returns the k best documents for q, best first, skipping the
 // slots in skip and the IDs exclude rejects.
 //
-// Unigram scores are accumulated term at a time from the postings, with a
-// mask of the query unigrams each document contains. A document's bigram
+// Unigram scores are accumulated by accumulateLocked. A document's bigram
 // score is at most the sum of the factors of the bigrams whose both words
 // it contains; only documents whose unigram score plus that bound can
 // still enter the top k are looked up in their forward index. The
@@ -329,27 +447,7 @@ func (ix *Index) runLocked(q *query, k int, skip []uint32, exclude func(string) 
 	sc := ix.newScorerLocked(q)
 	acc := ix.getAccum()
 	defer ix.accums.Put(acc)
-	for i, u := range q.uni {
-		f := sc.uf[i]
-		bit := uint64(0)
-		if i < 64 {
-			bit = 1 << i
-		}
-		for _, p := range ix.terms[u.t].post {
-			s := p >> 8
-			tf := float64(p & 0xff)
-			v := f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
-			if acc.stamp[s] != acc.epoch {
-				acc.stamp[s] = acc.epoch
-				acc.scores[s] = v
-				acc.masks[s] = bit
-				acc.touched = append(acc.touched, s)
-			} else {
-				acc.scores[s] += v
-				acc.masks[s] |= bit
-			}
-		}
-	}
+	ix.accumulateLocked(q, sc, acc, k, skip, exclude)
 	top := &topK{ix: ix, k: k, skip: skip, exclude: exclude}
 
 	// Bigrams that can raise a score, by mask.
