@@ -586,7 +586,7 @@ func (x *Index) scanExact(s *scratch, k int, exclude func(string) bool) {
 func mergeHeaps(dst []cand, hs []topK, n int) []cand {
 	dst = dst[:0]
 	for i := range hs {
-		dst = append(dst, hs[i].h...)
+		dst = append(dst, hs[i].result()...)
 	}
 	sortCands(dst)
 	return dst[:min(n, len(dst))]

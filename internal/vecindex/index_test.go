@@ -587,3 +587,28 @@ func TestQuantizeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestTopK checks the buffered top-k against a full sort, with many ties.
+func TestTopK(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, k := range []int{1, 2, 3, 10, 100} {
+		for _, n := range []int{0, 1, k, 2*k + 1, 1000} {
+			var tk topK
+			tk.reset(k)
+			all := make([]cand, n)
+			for i := range all {
+				all[i] = cand{float32(r.IntN(50)), int32(i)}
+				if all[i].score > tk.thr {
+					tk.push(all[i])
+				}
+			}
+			got := slices.Clone(tk.result())
+			sortCands(got)
+			sortCands(all)
+			want := all[:min(k, n)]
+			if !slices.Equal(got, want) {
+				t.Errorf("k=%d n=%d: got %v, want %v", k, n, got, want)
+			}
+		}
+	}
+}

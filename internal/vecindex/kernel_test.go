@@ -168,7 +168,7 @@ func FuzzDotI8I16(f *testing.F) {
 }
 
 func BenchmarkDotsI8I16(b *testing.B) {
-	for _, rows := range []int{4096, 1 << 20} {
+	for _, rows := range []int{256, 4096, 1 << 20} {
 		const stride = 512
 		r := rand.New(rand.NewPCG(9, 9))
 		codes, _ := randCodes(r, rows*stride, 1)

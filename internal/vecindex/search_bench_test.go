@@ -2,7 +2,9 @@ package vecindex
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/recommend-dev/recommend/internal/synth"
 )
@@ -22,20 +24,58 @@ func BenchmarkSearch(b *testing.B) {
 		if err := x.AddBatch(ids, vecs); err != nil {
 			b.Fatal(err)
 		}
+		if bits == 8 {
+			// Searches while another goroutine keeps replacing 1000
+			// vectors at a time: the write lock is held for at most
+			// insertBatch rows, so p99 should stay near the plain one.
+			b.Run("bits=8/during-adds", func(b *testing.B) {
+				var stop atomic.Bool
+				done := make(chan int)
+				go func() {
+					added := 0
+					for i := 0; !stop.Load(); i = (i + 1000) % n {
+						if err := x.AddBatch(ids[i:i+1000], vecs[i:i+1000]); err != nil {
+							panic(err)
+						}
+						added += 1000
+					}
+					done <- added
+				}()
+				var lat latencies
+				i := 0
+				t0 := time.Now()
+				for b.Loop() {
+					s := time.Now()
+					if _, err := x.Search(vecs[(i*7919)%n], 10, SearchOptions{}); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(s))
+					i++
+				}
+				stop.Store(true)
+				added := <-done
+				lat.report(b)
+				b.ReportMetric(float64(added)/time.Since(t0).Seconds(), "adds/s")
+			})
+		}
 		for _, exact := range []bool{false, true} {
 			if exact && bits == 4 {
 				continue
 			}
 			b.Run(fmt.Sprintf("bits=%d/exact=%v", bits, exact), func(b *testing.B) {
 				cpu0 := cpuTime()
+				var lat latencies
 				i := 0
 				for b.Loop() {
+					s := time.Now()
 					if _, err := x.Search(vecs[(i*7919)%n], 10, SearchOptions{Exact: exact}); err != nil {
 						b.Fatal(err)
 					}
+					lat = append(lat, time.Since(s))
 					i++
 				}
 				reportCPU(b, cpu0)
+				lat.report(b)
 			})
 		}
 	}
