@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/recommend-dev/recommend/internal/corpus"
+	"github.com/recommend-dev/recommend/internal/paper"
 )
 
 // progressMinBytes is the smallest file that gets a progress bar when
@@ -38,20 +39,25 @@ func runImport(ctx context.Context, args []string, e env) error {
 	maxLine := fs.Int("max-line-bytes", corpus.DefaultMaxLineBytes, "reject lines longer than `N` bytes")
 	showRejects := fs.Int("show-rejects", 20, "list at most `N` rejects per file (-1: all)")
 	progress := fs.String("progress", "auto", "progress bar on standard error: auto (on a terminal, for files of 4 MiB or more), always or never")
+	dryRun := fs.Bool("dry-run", false, "only read, merge and summarise: store nothing")
+	var af appFlags
+	af.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `Usage: recommend import [flags] FILE...
 
 Reads papers from each FILE (- for standard input): listing-page dumps, JSON
 Lines in recommend's own format, or the arXiv metadata snapshot (plain or
 gzip-compressed); the format is detected from the content. Records of the
-same paper (same normalised title or arXiv ID) are merged. Prints papers
+same paper (same normalised title or arXiv ID) are merged. The papers are
+embedded and stored in the data directory (--data), where serve, search and
+related find them; with --dry-run or --out nothing is stored. Prints papers
 read, distinct papers, and every reject with its line number and reason.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, e.getenv, nil); err != nil {
+	if err := parseFlags(fs, args, e.getenv, envAliases); err != nil {
 		return err
 	}
 	format, err := corpus.ParseFormat(*formatName)
@@ -83,14 +89,18 @@ Flags:
 	if cfg.out == "-" {
 		summary = e.stderr
 	}
+	if !*dryRun && cfg.out == "" {
+		return importToStore(ctx, files, cfg, af, e, summary)
+	}
 	// Without --out only the counts matter: keep IDs, not papers.
 	m := corpus.NewDedup()
 	if cfg.out != "" {
 		m = corpus.NewMerger()
 	}
 	read, rejected := 0, 0
+	add := func(p paper.Paper) error { m.Add(p); return nil }
 	for _, path := range files {
-		n, r, err := importFile(ctx, path, cfg, e, m, summary)
+		n, r, err := importFile(ctx, path, cfg, e, add, summary)
 		read += n
 		rejected += r
 		if err != nil {
@@ -114,9 +124,10 @@ Flags:
 	return nil
 }
 
-// importFile reads one input into m and prints its summary line and its
-// first rejects. It returns the papers read and rejected.
-func importFile(ctx context.Context, path string, cfg importConfig, e env, m *corpus.Merger, summary io.Writer) (read, rejected int, err error) {
+// importFile reads one input, hands every paper to add, and prints its
+// summary line and its first rejects. It returns the papers read and
+// rejected.
+func importFile(ctx context.Context, path string, cfg importConfig, e env, add func(paper.Paper) error, summary io.Writer) (read, rejected int, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, 0, fmt.Errorf("import: stopped before %s: %w", path, err)
 	}
@@ -166,7 +177,9 @@ func importFile(ctx context.Context, path string, cfg importConfig, e env, m *co
 			}
 			continue
 		}
-		m.Add(p)
+		if err := add(p); err != nil {
+			return r.PapersRead(), r.Rejected(), fmt.Errorf("import: %s: %w", name, err)
+		}
 	}
 	if bar != nil {
 		bar.Finish()

@@ -12,12 +12,12 @@ import (
 	"github.com/recommend-dev/recommend/internal/corpus"
 )
 
-// impRun runs "recommend import args..." in-process with the given
-// environment and standard input, and returns its output.
+// impRun runs "recommend import --dry-run args..." in-process with the
+// given environment and standard input, and returns its output.
 func impRun(tb testing.TB, ctx context.Context, env map[string]string, stdin string, args ...string) (stdout, stderr string, err error) {
 	tb.Helper()
 	var out, errb bytes.Buffer
-	err = run(ctx, append([]string{"import"}, args...), func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errb)
+	err = run(ctx, append([]string{"import", "--dry-run"}, args...), func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errb)
 	return out.String(), errb.String(), err
 }
 
