@@ -286,51 +286,76 @@ func bruteTop(scores []float64, ids []string, k int, skip []string) []Hit {
 }
 
 // TestPruningIsExact checks Search, Similar and Recommend (which prune
-// candidates by bounds) against scoring every document exactly (ScoreQuery,
-// ScoreSimilar, ScoreRecommend, which do not prune).
+// candidates) against scoring every document exactly (ScoreQuery,
+// ScoreSimilar, ScoreRecommend, which do not prune). Without bigrams the
+// results must be identical. With bigrams, which only rescore the best
+// unigram matches, every returned score must still be exact, and the
+// results must agree with the exhaustive ranking nearly always.
 func TestPruningIsExact(t *testing.T) {
 	papers := seedPapers(t)
-	ix := New()
-	all := make([]string, len(papers))
-	for i, p := range papers {
-		_ = ix.Add(p.ID, p.Text())
-		all[i] = p.ID
-	}
-	// A query longer than 64 unigrams exercises bigrams without masks.
-	long := papers[1].Abstract + " " + papers[2].Abstract
-	queries := []string{long, "spiking neural networks", "graph neural networks for molecular simulation", "deep learning deep learning"}
-	for _, p := range papers[:30] {
-		queries = append(queries, p.Title)
-	}
-	for _, q := range queries {
-		for _, k := range []int{1, 5, 20} {
-			got := ix.Search(q, k, nil)
-			want := bruteTop(ix.ScoreQuery(q, all), all, k, nil)
-			if !sameHits(got, want) {
-				t.Errorf("Search(%.40q, %d):\n got  %v\n want %v", q, k, got, want)
+	for _, bigramWeight := range []float64{0, 0.5} {
+		ix := New(WithBigramWeight(bigramWeight))
+		all := make([]string, len(papers))
+		for i, p := range papers {
+			_ = ix.Add(p.ID, p.Text())
+			all[i] = p.ID
+		}
+		var same, total int
+		compare := func(what string, got, want []Hit, exact func(string) float64) {
+			t.Helper()
+			total++
+			if sameHits(got, want) {
+				same++
+				return
 			}
-			ceil := ix.QueryCeiling(q)
-			for _, h := range got {
-				if h.Score > ceil {
-					t.Errorf("Search(%.40q): score %v above ceiling %v", q, h.Score, ceil)
+			if bigramWeight == 0 {
+				t.Errorf("%s:\n got  %v\n want %v", what, got, want)
+				return
+			}
+			for i, h := range got {
+				if e := exact(h.ID); math.Abs(e-h.Score) > 1e-9*math.Max(1, e) {
+					t.Errorf("%s: hit %s scored %v, exact score %v", what, h.ID, h.Score, e)
+				}
+				if i > 0 && worse(got[i-1], h) {
+					t.Errorf("%s: out of order: %v", what, got)
 				}
 			}
 		}
-	}
-	for _, p := range papers[:30] {
-		got, _ := ix.Similar(p.ID, 10, nil)
-		scores, _ := ix.ScoreSimilar(p.ID, all)
-		if want := bruteTop(scores, all, 10, []string{p.ID}); !sameHits(got, want) {
-			t.Errorf("Similar(%s):\n got  %v\n want %v", p.ID, got, want)
+		// A query longer than 64 unigrams exercises bigrams without masks.
+		long := papers[1].Abstract + " " + papers[2].Abstract
+		queries := []string{long, "spiking neural networks", "graph neural networks for molecular simulation", "deep learning deep learning"}
+		for _, p := range papers[:30] {
+			queries = append(queries, p.Title)
 		}
-	}
-	for i := 0; i < 20; i++ {
-		pos := []string{papers[i].ID, papers[i+40].ID}
-		neg := []string{papers[i+80].ID}
-		got := ix.Recommend(pos, neg, 10, nil)
-		want := bruteTop(ix.ScoreRecommend(pos, neg, all), all, 10, append(pos, neg...))
-		if !sameHits(got, want) {
-			t.Errorf("Recommend(%v, %v):\n got  %v\n want %v", pos, neg, got, want)
+		for _, q := range queries {
+			for _, k := range []int{1, 5, 20} {
+				got := ix.Search(q, k, nil)
+				want := bruteTop(ix.ScoreQuery(q, all), all, k, nil)
+				compare(fmt.Sprintf("Search(%.40q, %d)", q, k), got, want, func(id string) float64 { return ix.ScoreQuery(q, []string{id})[0] })
+				ceil := ix.QueryCeiling(q)
+				for _, h := range got {
+					if h.Score > ceil {
+						t.Errorf("Search(%.40q): score %v above ceiling %v", q, h.Score, ceil)
+					}
+				}
+			}
+		}
+		for _, p := range papers[:30] {
+			got, _ := ix.Similar(p.ID, 10, nil)
+			scores, _ := ix.ScoreSimilar(p.ID, all)
+			want := bruteTop(scores, all, 10, []string{p.ID})
+			compare("Similar("+p.ID+")", got, want, func(id string) float64 { s, _ := ix.ScoreSimilar(p.ID, []string{id}); return s[0] })
+		}
+		for i := range 20 {
+			pos := []string{papers[i].ID, papers[i+40].ID}
+			neg := []string{papers[i+80].ID}
+			got := ix.Recommend(pos, neg, 10, nil)
+			want := bruteTop(ix.ScoreRecommend(pos, neg, all), all, 10, append(pos, neg...))
+			compare(fmt.Sprintf("Recommend(%v, %v)", pos, neg), got, want, func(id string) float64 { return ix.ScoreRecommend(pos, neg, []string{id})[0] })
+		}
+		t.Logf("bigram weight %v: %d of %d result lists identical to exhaustive scoring", bigramWeight, same, total)
+		if float64(same) < 0.95*float64(total) {
+			t.Errorf("bigram weight %v: only %d of %d result lists match exhaustive scoring", bigramWeight, same, total)
 		}
 	}
 }

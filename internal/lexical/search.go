@@ -312,61 +312,83 @@ func (h *boundHeap) Pop() any {
 	return x
 }
 
+// rescoreDepth is how many of the best documents by unigram score are
+// rescored with their bigrams, for k results: bigram matches reorder the
+// best unigram matches, they do not bring in documents from further down.
+func rescoreDepth(k int) int { return max(4*k, 100) }
+
 // accumulateLocked adds the unigram scores of q into acc, with a mask of
 // the query unigrams each document contains, leaving in acc.touched every
-// document that can still reach the top k.
+// document that can still be among the m best by unigram score.
 //
 // Terms are taken in decreasing order of their most possible contribution
 // (max-score): rare terms first, term at a time from the postings. Once the
-// most that all remaining terms (and all bigrams) can add is below the k-th
-// best partial score, no document outside the candidates can reach the top
-// k, so the remaining terms, usually the common ones with the longest
-// postings, are only looked up in the candidates' forward index, and
-// candidates that cannot reach the k-th partial score are dropped. With
-// negative weights (Recommend's disliked documents) partial scores are not
-// lower bounds, so every term is taken from its postings.
-func (ix *Index) accumulateLocked(q *query, sc *scorer, acc *accum, k int, skip []uint32, exclude func(string) bool) {
+// most that all remaining terms can add is below a lower bound of the m-th
+// best final score (the m-th best partial score, less everything negative
+// terms could take off), no other document can reach the m best, so the
+// remaining terms, usually the common ones with the longest postings, only
+// update the candidates, and candidates that cannot reach the bound are
+// dropped. A term updates the candidates through their forward index when
+// they are few next to its postings, and by a scan of its postings
+// otherwise. Negative terms (Recommend's disliked documents) never add
+// candidates: a document without a positive term scores at most 0.
+func (ix *Index) accumulateLocked(q *query, sc *scorer, acc *accum, m int, skip []uint32, exclude func(string) bool) {
 	order := make([]int, len(q.uni))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sc.uf[b], sc.uf[a]) })
-	prune := true
-	rest := make([]float64, len(order)+1) // rest[n]: most that order[n:] and the bigrams add
-	for _, f := range sc.bf {
-		if f < 0 {
-			prune = false
-		}
-		rest[len(order)] += max(f, 0)
-	}
+	rest := make([]float64, len(order)+1) // rest[n]: most that order[n:] can add
+	neg := 0.0                            // most that negative terms can take off
 	for n := len(order) - 1; n >= 0; n-- {
 		f := sc.uf[order[n]]
-		if f < 0 {
-			prune = false
-		}
 		rest[n] = rest[n+1] + max(f, 0)
+		neg += min(f, 0)
 	}
-	fromPostings, maxPartial := true, 0.0
+	open, maxPartial := true, 0.0 // open: new documents may still enter
 	for n, i := range order {
 		u, f := q.uni[i], sc.uf[i]
 		bit := uint64(0)
 		if i < 64 {
 			bit = 1 << i
 		}
-		if prune && n > 0 && rest[n] < maxPartial {
-			if theta := ix.partialThresholdLocked(acc, k, skip, exclude); rest[n] < theta {
-				fromPostings = false
-				// Keep the candidates that can still reach theta.
+		if f < 0 {
+			open = false
+		}
+		if open && n > 0 && rest[n] < maxPartial+neg {
+			if theta := ix.partialThresholdLocked(acc, m, skip, exclude) + neg; rest[n] < theta {
+				open = false
 				kept := acc.touched[:0]
 				for _, s := range acc.touched {
 					if acc.scores[s]+rest[n] >= theta {
 						kept = append(kept, s)
+					} else {
+						acc.stamp[s] = acc.epoch - 1 // no longer a candidate
 					}
 				}
 				acc.touched = kept
 			}
 		}
-		if !fromPostings {
+		post := ix.terms[u.t].post
+		switch {
+		case open:
+			for _, p := range post {
+				s := p >> 8
+				tf := float64(p & 0xff)
+				v := f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
+				if acc.stamp[s] != acc.epoch {
+					acc.stamp[s] = acc.epoch
+					acc.scores[s] = v
+					acc.masks[s] = bit
+					acc.touched = append(acc.touched, s)
+				} else {
+					v += acc.scores[s]
+					acc.scores[s] = v
+					acc.masks[s] |= bit
+				}
+				maxPartial = max(maxPartial, v)
+			}
+		case len(acc.touched)*16 < len(post):
 			for _, s := range acc.touched {
 				d := &ix.docs[s]
 				j, ok := slices.BinarySearch(d.terms, u.t)
@@ -377,54 +399,48 @@ func (ix *Index) accumulateLocked(q *query, sc *scorer, acc *accum, k int, skip 
 				acc.scores[s] += f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
 				acc.masks[s] |= bit
 			}
-			continue
-		}
-		for _, p := range ix.terms[u.t].post {
-			s := p >> 8
-			tf := float64(p & 0xff)
-			v := f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
-			if acc.stamp[s] != acc.epoch {
-				acc.stamp[s] = acc.epoch
-				acc.scores[s] = v
-				acc.masks[s] = bit
-				acc.touched = append(acc.touched, s)
-			} else {
-				v += acc.scores[s]
-				acc.scores[s] = v
+		default:
+			for _, p := range post {
+				s := p >> 8
+				if acc.stamp[s] != acc.epoch {
+					continue
+				}
+				tf := float64(p & 0xff)
+				acc.scores[s] += f * tf / (tf + sc.c1 + sc.c2*float64(ix.lens[s]))
 				acc.masks[s] |= bit
 			}
-			maxPartial = max(maxPartial, v)
 		}
 	}
 }
 
-// partialThresholdLocked returns the k-th best partial score among the
+// partialThresholdLocked returns the m-th best partial score among the
 // candidates that may be returned (not in skip, not excluded), or 0 when
-// there are fewer than k of them.
-func (ix *Index) partialThresholdLocked(acc *accum, k int, skip []uint32, exclude func(string) bool) float64 {
-	if len(acc.touched) < k {
+// that is not known: fewer than m candidates, or an excluded one among the
+// m best.
+func (ix *Index) partialThresholdLocked(acc *accum, m int, skip []uint32, exclude func(string) bool) float64 {
+	if len(acc.touched) < m {
 		return 0
 	}
-	h := make(boundHeap, 0, k)
+	h := make(boundHeap, 0, m)
 	for _, s := range acc.touched {
 		v := acc.scores[s]
-		if len(h) == k && v <= h[0].v || slices.Contains(skip, s) {
+		if len(h) == m && v <= h[0].v || slices.Contains(skip, s) {
 			continue
 		}
-		if len(h) < k {
+		if len(h) < m {
 			heap.Push(&h, bound{v, s})
 		} else {
 			h[0] = bound{v, s}
 			heap.Fix(&h, 0)
 		}
 	}
-	if len(h) < k {
+	if len(h) < m {
 		return 0
 	}
 	if exclude != nil {
 		for _, b := range h {
 			if exclude(ix.docs[b.slot].id) {
-				return 0 // be safe: the k-th would be lower
+				return 0
 			}
 		}
 	}
@@ -432,14 +448,9 @@ func (ix *Index) partialThresholdLocked(acc *accum, k int, skip []uint32, exclud
 }
 
 // runLocked returns the k best documents for q, best first, skipping the
-// slots in skip and the IDs exclude rejects.
-//
-// Unigram scores are accumulated by accumulateLocked. A document's bigram
-// score is at most the sum of the factors of the bigrams whose both words
-// it contains; only documents whose unigram score plus that bound can
-// still enter the top k are looked up in their forward index. The
-// documents with the highest bounds are scored first, so that the
-// threshold rises early.
+// slots in skip and the IDs exclude rejects: the rescoreDepth(k) best by
+// unigram score (exactly, see accumulateLocked), rescored with their
+// bigrams. Without bigrams the result is exactly the k best by score.
 func (ix *Index) runLocked(q *query, k int, skip []uint32, exclude func(string) bool) []Hit {
 	if k <= 0 || q.empty() || ix.live == 0 {
 		return nil
@@ -447,79 +458,32 @@ func (ix *Index) runLocked(q *query, k int, skip []uint32, exclude func(string) 
 	sc := ix.newScorerLocked(q)
 	acc := ix.getAccum()
 	defer ix.accums.Put(acc)
-	ix.accumulateLocked(q, sc, acc, k, skip, exclude)
 	top := &topK{ix: ix, k: k, skip: skip, exclude: exclude}
-
-	// Bigrams that can raise a score, by mask.
-	var posBi []int
-	for j, f := range sc.bf {
-		if f > 0 {
-			posBi = append(posBi, j)
-		}
-	}
-	hasNegBi := len(posBi) < len(q.bi)
 	if len(q.bi) == 0 {
+		ix.accumulateLocked(q, sc, acc, k, skip, exclude)
 		for _, s := range acc.touched {
 			top.offer(s, acc.scores[s])
 		}
 		return top.sorted()
 	}
-	boundOf := func(s uint32) float64 {
-		v, m := acc.scores[s], acc.masks[s]
-		for _, j := range posBi {
-			if q.bi[j].mask&^m == 0 {
-				v += sc.bf[j]
-			}
-		}
-		return v
-	}
-	exact := func(s uint32) float64 {
-		m := acc.masks[s]
-		if !hasNegBi {
-			// Skip the lookup when no bigram can match.
-			can := false
-			for _, j := range posBi {
-				if q.bi[j].mask&^m == 0 {
-					can = true
-					break
-				}
-			}
-			if !can {
-				return acc.scores[s]
-			}
-		}
-		return acc.scores[s] + ix.bigramScoreLocked(q, sc, s, m)
-	}
-
-	// Stage 1: the candidates with the highest bounds.
-	m := 4*k + 16
+	m := rescoreDepth(k)
+	ix.accumulateLocked(q, sc, acc, m, skip, exclude)
+	// The m best by unigram score, skipping what cannot be returned.
 	bh := make(boundHeap, 0, m)
 	for _, s := range acc.touched {
-		b := boundOf(s)
-		if b <= 0 {
+		v := acc.scores[s]
+		if len(bh) == m && v <= bh[0].v || slices.Contains(skip, s) {
 			continue
 		}
 		if len(bh) < m {
-			heap.Push(&bh, bound{b, s})
-		} else if b > bh[0].v {
-			bh[0] = bound{b, s}
+			heap.Push(&bh, bound{v, s})
+		} else {
+			bh[0] = bound{v, s}
 			heap.Fix(&bh, 0)
 		}
 	}
 	for _, c := range bh {
-		top.offer(c.slot, exact(c.slot))
-		acc.scores[c.slot] = math.Inf(-1) // done
-	}
-	// Stage 2: everything else whose bound reaches the threshold.
-	for _, s := range acc.touched {
-		if math.IsInf(acc.scores[s], -1) {
-			continue
-		}
-		b := boundOf(s)
-		if b <= 0 || top.full() && b < top.h[0].Score {
-			continue
-		}
-		top.offer(s, exact(s))
+		top.offer(c.slot, c.v+ix.bigramScoreLocked(q, sc, c.slot, acc.masks[c.slot]))
 	}
 	return top.sorted()
 }
