@@ -114,6 +114,18 @@ type Config struct {
 	// Logger receives a warning for every retry and debug records for
 	// every batch; nil means slog.Default().
 	Logger *slog.Logger
+	// OnRetry, if set, is called before every retry of a batch, with the
+	// batch's number (counted from 1) and why its last attempt failed: a
+	// *BatchError whose Attempts and StatusCode describe that attempt. It
+	// is called from the goroutines sending requests, so it must be safe
+	// for concurrent use and quick (a metrics counter, say).
+	OnRetry func(batch int, err error)
+	// OnError, if set, is called once for every batch that failed for good
+	// (retries exhausted, or a failure that is not retried), with the error
+	// Embed returns for it: a *BatchError or an *AuthError. A batch stopped
+	// because the caller's context ended is not reported. The same rules as
+	// for OnRetry apply.
+	OnError func(batch int, err error)
 }
 
 // Client is an embeddings.Embedder over an OpenAI-compatible endpoint. It is
@@ -328,11 +340,14 @@ func (c *Client) embedBatch(ctx context.Context, b batchInfo, texts []string) ([
 			return nil, fmt.Errorf("embeddings: openai: batch %d of %d (%s): %w", b.Batch, b.Batches, inputRange(b.First, b.Last), err)
 		}
 		if f.auth != nil {
+			c.reportError(b.Batch, f.auth)
 			return nil, f.auth
 		}
 		fail := func(err error) error {
-			return &BatchError{Batch: b.Batch, Batches: b.Batches, First: b.First, Last: b.Last,
+			be := &BatchError{Batch: b.Batch, Batches: b.Batches, First: b.First, Last: b.Last,
 				Attempts: attempt, StatusCode: f.status, Err: err}
+			c.reportError(b.Batch, be)
+			return be
 		}
 		if !f.retry || attempt > c.cfg.MaxRetries {
 			return nil, fail(f.err)
@@ -344,12 +359,23 @@ func (c *Client) embedBatch(ctx context.Context, b batchInfo, texts []string) ([
 			}
 			wait = f.retryAfter
 		}
+		if c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(b.Batch, &BatchError{Batch: b.Batch, Batches: b.Batches, First: b.First, Last: b.Last,
+				Attempts: attempt, StatusCode: f.status, Err: f.err})
+		}
 		c.log.Warn("embeddings request failed; retrying",
 			"batch", b.Batch, "batches", b.Batches, "first_input", b.First, "last_input", b.Last,
 			"attempt", attempt, "status", f.status, "wait", wait, "err", f.err)
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("embeddings: openai: batch %d of %d (%s): %w", b.Batch, b.Batches, inputRange(b.First, b.Last), err)
 		}
+	}
+}
+
+// reportError hands a batch's final error to Config.OnError, if set.
+func (c *Client) reportError(batch int, err error) {
+	if c.cfg.OnError != nil {
+		c.cfg.OnError(batch, err)
 	}
 }
 
