@@ -113,7 +113,7 @@ func WithBigramWeight(w float64) Option {
 }
 
 // WithDocTerms sets how many of a document's terms (the highest tf·idf)
-// make up its query in Similar and Recommend (default 64). Values below 1
+// make up its query in Similar and Recommend (default 32). Values below 1
 // are ignored.
 func WithDocTerms(n int) Option {
 	return func(c *config) {
@@ -135,7 +135,7 @@ func WithNegativeWeight(w float64) Option {
 
 // New returns an empty index.
 func New(opts ...Option) *Index {
-	cfg := config{k1: 1.2, b: 0.75, bigramWeight: 0.5, docTerms: 64, negWeight: 0.5}
+	cfg := config{k1: 1.2, b: 0.75, bigramWeight: 0.5, docTerms: 32, negWeight: 0.5}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -639,7 +639,7 @@ func (ix *Index) similarQueryLocked(slot uint32) query {
 }
 
 // Similar returns at most k documents most like the stored document id,
-// best first, never id itself: the document's 64 (WithDocTerms) heaviest
+// best first, never id itself: the document's 32 (WithDocTerms) heaviest
 // terms by sublinear tf·idf, L2-normalised, scored with BM25 against every
 // other document. Scores are raw; SimilarCeiling or the document's own
 // score (ScoreSimilar with id itself) normalise them. The bool is false
@@ -687,7 +687,7 @@ func (ix *Index) SimilarCeiling(id string) (float64, bool) {
 // disliked negative (stored IDs; unknown ones are ignored), best first,
 // none of positive or negative. The query is Rocchio's: the mean of the
 // liked documents' normalised term vectors minus 0.5 (WithNegativeWeight)
-// times the mean of the disliked ones', keeping the 64·min(liked, 4)
+// times the mean of the disliked ones', keeping the 32·min(liked, 4)
 // terms of largest weight, of either sign; documents are scored with BM25,
 // so a disliked document's distinctive terms count against a candidate.
 // Only documents with a positive score are returned; nil when no liked
