@@ -10,8 +10,9 @@
 // computes one tile of C per call, with k cut into blocks of at most 256 so
 // that the B panel stays in L1 and the A block in L2. Large products are
 // split into row blocks (and, when there are too few rows, column groups)
-// that goroutines pick up dynamically; small ones run on the calling
-// goroutine.
+// that up to GOMAXPROCS goroutines (see SetMaxProcs) pick up dynamically;
+// products under 2²³ flops (2·m·n·k), such as one attention head, run on
+// the calling goroutine. All functions are safe for concurrent use.
 //
 // Build with the purego tag to force the portable Go kernel. Weight matrices
 // that are multiplied many times can be packed once with PackB or PackBT and
