@@ -15,6 +15,7 @@ import (
 
 	"github.com/recommend-dev/recommend/embeddings"
 	"github.com/recommend-dev/recommend/internal/errs"
+	"github.com/recommend-dev/recommend/internal/lexical"
 	"github.com/recommend-dev/recommend/internal/paper"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// EmbedBatch is how many papers are embedded per call when (re)loading.
 	EmbedBatch int
+	// Text is the text that represents a paper, embedded and indexed for
+	// lexical search; nil means paper.Paper.Text (title and abstract).
+	Text func(paper.Paper) string
 }
 
 // Engine answers queries over the stored papers. It is safe for concurrent
@@ -54,8 +58,10 @@ type Engine struct {
 	emb      embeddings.Embedder
 	log      *slog.Logger
 	batch    int
+	text     func(paper.Paper) string
 
 	index *semanticIndex
+	lex   *lexical.Index
 
 	// writeMu serialises writes so that the store and the index see them in
 	// the same order.
@@ -87,6 +93,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.EmbedBatch <= 0 {
 		cfg.EmbedBatch = 64
 	}
+	if cfg.Text == nil {
+		cfg.Text = paper.Paper.Text
+	}
 	ix, err := newSemanticIndex(cfg.Embedder.Model(), cfg.Embedder.Dimensions())
 	if err != nil {
 		return nil, err
@@ -97,7 +106,9 @@ func New(cfg Config) (*Engine, error) {
 		emb:      cfg.Embedder,
 		log:      cfg.Logger,
 		batch:    cfg.EmbedBatch,
+		text:     cfg.Text,
 		index:    ix,
+		lex:      lexical.New(),
 		info:     map[string]docInfo{},
 	}, nil
 }
@@ -137,6 +148,9 @@ func (e *Engine) Load(ctx context.Context) error {
 	err := e.store.Scan(model, func(p paper.Paper, vec []float32) error {
 		n++
 		e.setInfo(p)
+		if err := e.lex.Add(p.ID, e.text(p)); err != nil {
+			return err
+		}
 		if vec == nil {
 			missing = append(missing, p)
 			return nil
@@ -193,7 +207,7 @@ func (e *Engine) setInfo(p paper.Paper) {
 func (e *Engine) embedPapers(ctx context.Context, ps []paper.Paper) ([][]float32, error) {
 	texts := make([]string, len(ps))
 	for i, p := range ps {
-		texts[i] = p.Text()
+		texts[i] = e.text(p)
 	}
 	return e.embed(ctx, texts)
 }
@@ -292,6 +306,9 @@ func (e *Engine) Put(ctx context.Context, ps []paper.Paper) error {
 	for i, p := range ps {
 		ids[i] = p.ID
 		e.setInfo(p)
+		if err := e.lex.Add(p.ID, e.text(p)); err != nil {
+			return fmt.Errorf("engine: lexical index %q: %w", p.ID, err)
+		}
 	}
 	// The store has them: index them even if the caller has gone away.
 	if err := e.index.Add(context.WithoutCancel(ctx), ids, vecs); err != nil {
@@ -349,6 +366,7 @@ func (e *Engine) Delete(id string) error {
 	}
 	e.mapping.invalidate()
 	e.index.Delete(id)
+	e.lex.Delete(id)
 	e.infoMu.Lock()
 	delete(e.info, id)
 	e.infoMu.Unlock()

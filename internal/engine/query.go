@@ -30,6 +30,8 @@ type Query struct {
 	// Exact compares the query with every stored float32 vector instead of
 	// scanning compact codes and re-ranking the best candidates.
 	Exact bool
+	// Mode picks the ranking: Hybrid (the default), Semantic or Lexical.
+	Mode Mode
 }
 
 // Result is one paper in a result list with its score (cosine similarity for
@@ -40,6 +42,9 @@ type Result struct {
 }
 
 func (q *Query) check() error {
+	if err := q.Mode.check(); err != nil {
+		return err
+	}
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
 	}
@@ -91,9 +96,29 @@ func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, err
 	if !ok {
 		return nil, errs.Errorf(errs.NotFound, "no paper with id %q", id)
 	}
-	hits, err := e.index.Search(ctx, vec, q.Limit, q.Exact, e.exclude(q, map[string]bool{id: true}))
-	if err != nil {
-		return nil, err
+	excl := e.exclude(q, map[string]bool{id: true})
+	var hits []hit
+	switch q.Mode {
+	case Semantic:
+		hs, err := e.index.Search(ctx, vec, q.Limit, q.Exact, excl)
+		if err != nil {
+			return nil, err
+		}
+		hits = hs
+	case Lexical:
+		hs, _ := e.lex.Similar(id, q.Limit, excl)
+		hits = lexHits(hs)
+	case Hybrid:
+		n := fusion.candidates(q.Limit)
+		sem, err := e.index.Search(ctx, vec, n, q.Exact, excl)
+		if err != nil {
+			return nil, err
+		}
+		lex, _ := e.lex.Similar(id, n, excl)
+		hits = fuse(
+			side{sem, e.cosineScorer(vec)},
+			side{lexHits(lex), func(ids []string) []float64 { s, _ := e.lex.ScoreSimilar(id, ids); return s }},
+			q.Limit, fusion.semanticWeight)
 	}
 	return e.results(hits)
 }
@@ -113,14 +138,31 @@ func (e *Engine) Search(ctx context.Context, text string, q Query) ([]Result, er
 	if err := e.checkReady(); err != nil {
 		return nil, err
 	}
+	excl := e.exclude(q, nil)
+	if q.Mode == Lexical {
+		return e.results(lexHits(e.lex.Search(text, q.Limit, excl)))
+	}
 	vs, err := e.embed(ctx, []string{text})
 	if err != nil {
 		return nil, err
 	}
-	hits, err := e.index.Search(ctx, vs[0], q.Limit, q.Exact, e.exclude(q, nil))
+	if q.Mode == Semantic {
+		hits, err := e.index.Search(ctx, vs[0], q.Limit, q.Exact, excl)
+		if err != nil {
+			return nil, err
+		}
+		return e.results(hits)
+	}
+	n := fusion.candidates(q.Limit)
+	sem, err := e.index.Search(ctx, vs[0], n, q.Exact, excl)
 	if err != nil {
 		return nil, err
 	}
+	lex := e.lex.Search(text, n, excl)
+	hits := fuse(
+		side{sem, e.cosineScorer(vs[0])},
+		side{lexHits(lex), func(ids []string) []float64 { return e.lex.ScoreQuery(text, ids) }},
+		q.Limit, fusion.semanticWeight)
 	return e.results(hits)
 }
 
@@ -172,14 +214,31 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 	for j := range neg {
 		pos[j] -= 0.5 * neg[j]
 	}
+	excl := e.exclude(q, skip)
+	if q.Mode == Lexical {
+		return e.results(lexHits(e.lex.Recommend(positive, negative, q.Limit, excl)))
+	}
 	if err := embeddings.Normalize(pos); err != nil {
 		// The positives and negatives cancel out: nothing to look for.
 		return []Result{}, nil
 	}
-	hits, err := e.index.Search(ctx, pos, q.Limit, q.Exact, e.exclude(q, skip))
+	if q.Mode == Semantic {
+		hits, err := e.index.Search(ctx, pos, q.Limit, q.Exact, excl)
+		if err != nil {
+			return nil, err
+		}
+		return e.results(hits)
+	}
+	n := fusion.candidates(q.Limit)
+	sem, err := e.index.Search(ctx, pos, n, q.Exact, excl)
 	if err != nil {
 		return nil, err
 	}
+	lex := e.lex.Recommend(positive, negative, n, excl)
+	hits := fuse(
+		side{sem, e.cosineScorer(pos)},
+		side{lexHits(lex), func(ids []string) []float64 { return e.lex.ScoreRecommend(positive, negative, ids) }},
+		q.Limit, fusion.semanticWeight)
 	return e.results(hits)
 }
 

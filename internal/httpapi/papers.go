@@ -59,7 +59,10 @@ func handleReady(eng Engine) echo.HandlerFunc {
 		if !eng.Ready() {
 			return errs.Errorf(errs.Unavailable, "the index is still loading")
 		}
-		return c.JSON(http.StatusOK, map[string]any{"status": "ready", "model": eng.Model(), "papers": eng.Len()})
+		return c.JSON(http.StatusOK, map[string]any{
+			"status": "ready", "model": eng.Model(), "papers": eng.Len(),
+			"modes": engine.Modes, "default_mode": engine.Hybrid,
+		})
 	}
 }
 
@@ -176,6 +179,7 @@ func query(c echo.Context) (engine.Query, error) {
 		PublishedAfter:  c.QueryParam("published_after"),
 		PublishedBefore: c.QueryParam("published_before"),
 		Exact:           exact,
+		Mode:            engine.Mode(c.QueryParam("mode")),
 	}, nil
 }
 
@@ -213,6 +217,7 @@ type recommendRequest struct {
 	PublishedAfter  string   `json:"published_after"`
 	PublishedBefore string   `json:"published_before"`
 	Exact           bool     `json:"exact"`
+	Mode            string   `json:"mode"`
 }
 
 func handleRecommend(eng Engine) echo.HandlerFunc {
@@ -225,7 +230,7 @@ func handleRecommend(eng Engine) echo.HandlerFunc {
 		if err := decodeStrict(body, &req); err != nil {
 			return err
 		}
-		q := engine.Query{Limit: req.Limit, PublishedAfter: req.PublishedAfter, PublishedBefore: req.PublishedBefore, Exact: req.Exact}
+		q := engine.Query{Limit: req.Limit, PublishedAfter: req.PublishedAfter, PublishedBefore: req.PublishedBefore, Exact: req.Exact, Mode: engine.Mode(req.Mode)}
 		rs, err := eng.Recommend(c.Request().Context(), req.Positive, req.Negative, q)
 		return results(c, eng, rs, err)
 	}

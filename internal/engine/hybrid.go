@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/recommend-dev/recommend/internal/errs"
+	"github.com/recommend-dev/recommend/internal/lexical"
+)
+
+// Mode says which scores rank the results.
+type Mode string
+
+// The retrieval modes. Hybrid is the default: lexical scores catch names,
+// acronyms and rare terms ("FractalNet", "SpiNNaker"); semantic scores catch
+// paraphrases. See fuse for how they are combined.
+const (
+	Hybrid   Mode = "hybrid"
+	Semantic Mode = "semantic"
+	Lexical  Mode = "lexical"
+)
+
+// Modes lists the modes, the default first.
+var Modes = []Mode{Hybrid, Semantic, Lexical}
+
+func (m *Mode) check() error {
+	switch *m {
+	case "":
+		*m = Hybrid
+	case Hybrid, Semantic, Lexical:
+	default:
+		return errs.Field("mode", "mode must be hybrid, semantic or lexical, got %q", string(*m))
+	}
+	return nil
+}
+
+// Fusion settings, chosen by measurement (see TestEvalTitleToAbstract and
+// the README): each side's scores over the union of candidates are divided
+// by that side's best score, then combined as semanticWeight·semantic +
+// (1-semanticWeight)·lexical. A document found by one side only is scored
+// by the other side exactly, so no candidate is penalised for being missed.
+var fusion = fusionConfig{semanticWeight: 0.5, depth: 4, minDepth: 50}
+
+type fusionConfig struct {
+	semanticWeight float64
+	// depth·k (at least minDepth) candidates are taken from each side.
+	depth, minDepth int
+}
+
+func (f fusionConfig) candidates(k int) int { return max(f.depth*k, f.minDepth) }
+
+// side is one ranker's view of a query: its own top candidates, and a way
+// to score any other document exactly.
+type side struct {
+	hits  []hit
+	score func(ids []string) []float64
+}
+
+// fuse merges the candidates of two sides and ranks them by the weighted
+// sum of max-normalised scores, best first, at most k.
+func fuse(sem, lex side, k int, w float64) []hit {
+	type cand struct {
+		id       string
+		sem, lex float64
+		haveSem  bool
+		haveLex  bool
+	}
+	byID := map[string]*cand{}
+	var order []*cand
+	get := func(id string) *cand {
+		c, ok := byID[id]
+		if !ok {
+			c = &cand{id: id}
+			byID[id] = c
+			order = append(order, c)
+		}
+		return c
+	}
+	for _, h := range sem.hits {
+		c := get(h.ID)
+		c.sem, c.haveSem = h.Score, true
+	}
+	for _, h := range lex.hits {
+		c := get(h.ID)
+		c.lex, c.haveLex = h.Score, true
+	}
+	var needSem, needLex []string
+	for _, c := range order {
+		if !c.haveSem {
+			needSem = append(needSem, c.id)
+		}
+		if !c.haveLex {
+			needLex = append(needLex, c.id)
+		}
+	}
+	if len(needSem) > 0 && sem.score != nil {
+		for i, s := range sem.score(needSem) {
+			byID[needSem[i]].sem = s
+		}
+	}
+	if len(needLex) > 0 && lex.score != nil {
+		for i, s := range lex.score(needLex) {
+			byID[needLex[i]].lex = s
+		}
+	}
+	var maxSem, maxLex float64
+	for _, c := range order {
+		maxSem = max(maxSem, c.sem)
+		maxLex = max(maxLex, c.lex)
+	}
+	out := make([]hit, len(order))
+	for i, c := range order {
+		var s, l float64
+		if maxSem > 0 {
+			s = c.sem / maxSem
+		}
+		if maxLex > 0 {
+			l = c.lex / maxLex
+		}
+		out[i] = hit{ID: c.id, Score: w*s + (1-w)*l}
+	}
+	slices.SortStableFunc(out, func(a, b hit) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out[:min(k, len(out))]
+}
+
+// lexHits converts the lexical index's hits.
+func lexHits(hs []lexical.Hit) []hit {
+	out := make([]hit, len(hs))
+	for i, h := range hs {
+		out[i] = hit{ID: h.ID, Score: h.Score}
+	}
+	return out
+}
+
+// cosineScorer scores ids against q with the stored vectors; a missing
+// vector scores 0.
+func (e *Engine) cosineScorer(q []float32) func(ids []string) []float64 {
+	return func(ids []string) []float64 {
+		out := make([]float64, len(ids))
+		for i, id := range ids {
+			v, ok := e.index.vix.Vector(id) // read only: no copy needed
+			if !ok {
+				continue
+			}
+			var dot float32
+			for j, x := range v {
+				dot += x * q[j]
+			}
+			out[i] = float64(dot)
+		}
+		return out
+	}
+}
