@@ -42,6 +42,8 @@ func TestE2EBadInput(t *testing.T) {
 		{"search limit too large", "GET", "/v1/search?q=x&limit=1000", nil, 400, "invalid_request", "limit"},
 		{"search bad date", "GET", "/v1/search?q=x&published_after=2024-13-01", nil, 400, "invalid_request", "published_after"},
 		{"search dates reversed", "GET", "/v1/search?q=x&published_after=2024-02-01&published_before=2024-01-01", nil, 400, "invalid_request", "published_after"},
+		{"search bad mode", "GET", "/v1/search?q=x&mode=fuzzy", nil, 400, "invalid_request", "mode"},
+		{"recommend bad mode", "POST", "/v1/recommend", `{"positive":["a"],"mode":"fuzzy"}`, 400, "invalid_request", "mode"},
 		{"search exact not a bool", "GET", "/v1/search?q=x&exact=maybe", nil, 400, "invalid_request", "exact"},
 		{"related limit zero", "GET", "/v1/papers/x/related?limit=0", nil, 400, "invalid_request", "limit"},
 		{"put empty body", "POST", "/v1/papers", "", 400, "invalid_request", ""},

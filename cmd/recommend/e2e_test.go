@@ -102,6 +102,34 @@ func TestE2EBundledCorpus(t *testing.T) {
 		}
 	})
 
+	t.Run("every mode finds a paper by a name in its title", func(t *testing.T) {
+		for _, mode := range []string{"hybrid", "lexical", "semantic"} {
+			var rl httpapi.ResultList
+			if got := s.do("GET", "/v1/search?limit=5&mode="+mode+"&q=FractalNet", nil, &rl); got != http.StatusOK {
+				t.Fatalf("search FractalNet mode=%s: status %d", mode, got)
+			}
+			if mode == "semantic" {
+				continue // a name the encoder has never seen: no promise
+			}
+			if len(rl.Data) == 0 || !containsFold(rl.Data[0].Title, "FractalNet") {
+				t.Errorf("search FractalNet mode=%s: first result %v, want the FractalNet paper", mode, ids(rl.Data))
+			}
+		}
+	})
+
+	t.Run("related in every mode never returns the paper itself", func(t *testing.T) {
+		p := list.Data[5]
+		for _, mode := range []string{"hybrid", "lexical", "semantic"} {
+			var rl httpapi.ResultList
+			if got := s.do("GET", "/v1/papers/"+url.PathEscape(p.ID)+"/related?limit=10&mode="+mode, nil, &rl); got != http.StatusOK {
+				t.Fatalf("related mode=%s: status %d", mode, got)
+			}
+			if len(rl.Data) == 0 || slices.Contains(ids(rl.Data), p.ID) {
+				t.Errorf("related %s mode=%s: %v", p.ID, mode, ids(rl.Data))
+			}
+		}
+	})
+
 	t.Run("recommend excludes its inputs", func(t *testing.T) {
 		pos := []string{list.Data[0].ID, list.Data[1].ID}
 		neg := []string{list.Data[2].ID}
