@@ -12,13 +12,20 @@ import (
 
 // routes registers every route of the API: the one place to read them all.
 func routes(e *echo.Echo, cfg Config) {
-	eng := cfg.Engine
+	eng := countStored(cfg.Engine, cfg.Metrics)
+	e.Use(observe(cfg.Metrics)) // outermost: sees the final status of every request
 	e.Use(middleware.Recover())
 	e.Use(requestLogger(cfg.Logger))
+	e.Use(retryAfterWhenBusy)
+	e.Use(rateLimit(cfg.RateLimit, cfg.RateBurst))
+	e.Use(requireKey(cfg.APIKeys, cfg.AuthReads))
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
 
 	e.GET("/healthz", handleHealth())
 	e.GET("/readyz", handleReady(eng))
+	if cfg.Metrics != nil {
+		e.GET("/metrics", handleMetrics(cfg.Metrics))
+	}
 
 	v1 := e.Group("/v1")
 	v1.GET("/papers", handleListPapers(eng))
@@ -32,6 +39,9 @@ func routes(e *echo.Echo, cfg Config) {
 	v1.GET("/models", handleListModels(eng))
 	v1.GET("/models/:model", handleGetModel(eng))
 	v1.GET("/map", handleMap(eng))
+	if cfg.Backup != nil {
+		v1.GET("/admin/backup", handleBackup(cfg.Backup, cfg.Logger))
+	}
 
 	web.Register(e) // the page at / and its assets under /static/
 }

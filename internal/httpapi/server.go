@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/recommend-dev/recommend/internal/metrics"
 )
 
 // Config holds the server's dependencies and settings.
@@ -23,6 +25,45 @@ type Config struct {
 	Logger *slog.Logger
 	// BodyLimit is the largest request body accepted, e.g. "16M".
 	BodyLimit string
+
+	// APIKeys, when not empty, are the keys that writes need (see auth.go);
+	// without keys writes are open.
+	APIKeys []string
+	// AuthReads makes every route but /healthz, /readyz and the web page
+	// need a key too. It needs APIKeys.
+	AuthReads bool
+
+	// RateLimit is the requests a second each client (IP address) may send
+	// on average, with bursts of RateBurst; 0 means no limit.
+	RateLimit float64
+	RateBurst int
+	// TrustProxy takes the client's address from X-Forwarded-For when the
+	// connection comes from a loopback or private address (a reverse
+	// proxy); otherwise the connection's own address is used.
+	TrustProxy bool
+
+	// Timeouts and the header size limit of the HTTP server; zero means
+	// the Default value of the same name (limits.go).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+
+	// Metrics, if set, records every request and is served at GET /metrics.
+	Metrics *metrics.Metrics
+	// Backup, if set, serves GET /v1/admin/backup: a snapshot of the data
+	// file while serving. It needs a key like every write.
+	Backup Backuper
+}
+
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }
 
 // Server is recommend's HTTP server.
@@ -47,6 +88,7 @@ func NewServer(cfg Config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.IPExtractor = ipExtractor(cfg.TrustProxy)
 	routes(e, cfg)
 	s := &Server{
 		echo: e,
@@ -54,11 +96,11 @@ func NewServer(cfg Config) *Server {
 		log:  cfg.Logger,
 		srv: &http.Server{
 			Handler:           e,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       60 * time.Second,
-			WriteTimeout:      5 * time.Minute, // a large embeddings request takes a while
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
+			ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+			ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+			WriteTimeout:      orDefault(cfg.WriteTimeout, DefaultWriteTimeout),
+			IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+			MaxHeaderBytes:    orDefault(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		},
 	}
