@@ -388,7 +388,7 @@ func (ix *Index) accumulateLocked(q *query, sc *scorer, acc *accum, m int, skip 
 				}
 				maxPartial = max(maxPartial, v)
 			}
-		case len(acc.touched)*16 < len(post):
+		case len(acc.touched)*48 < len(post):
 			for _, s := range acc.touched {
 				d := &ix.docs[s]
 				j, ok := slices.BinarySearch(d.terms, u.t)
