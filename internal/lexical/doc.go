@@ -32,10 +32,14 @@
 // bigrams, which are fifty times as many and mostly occur once, are kept
 // only in each document's forward index, with their document frequencies
 // in a compact hash table. Queries take the rare terms from the postings
-// and look the common ones and the bigrams up only for the candidates that
-// can still reach the top k (max-score pruning), so results are the same
-// as scoring every document. BenchmarkBuild100k and the other benchmarks
-// measure build rate, memory and latency at 100k synthetic documents.
+// and the common ones only for the candidates that can still reach the
+// best (max-score pruning), which is exact; bigrams then rescore the best
+// max(4k, 100) documents by unigram score, so a bigram can reorder the
+// best matches but not lift a document from further down (on the bundled
+// papers every result list is the same as scoring every document). With
+// WithBigramWeight(0) no bigram is stored and results are exact.
+// BenchmarkBuild100k and the other benchmarks measure build rate, memory
+// and latency at 100k synthetic documents.
 //
 // # Text analysis
 //

@@ -36,10 +36,8 @@ type Hit struct {
 // postings of (slot, tf) packed in a uint32 per document. Bigrams, which
 // outnumber unigrams fifty to one and mostly occur once, have no postings:
 // each document keeps its sorted bigram keys and the index keeps their
-// document frequencies. Queries gather candidates from the unigram
-// postings, bound each candidate's bigram score by the bigrams whose both
-// words it contains, and score exactly only the candidates whose bound can
-// still reach the top k (max-score pruning), so results are exact.
+// document frequencies in a compact hash table. See the package doc for
+// how queries use them.
 type Index struct {
 	cfg config
 
