@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -23,6 +24,9 @@ const (
 
 	// blockRows is how many rows one kernel call scores.
 	blockRows = 256
+	// unitRows is how many rows a search worker takes at a time; a
+	// multiple of blockRows dividing chunkRows.
+	unitRows = 1024
 	// minRowsPerWorker keeps small scans on one goroutine.
 	minRowsPerWorker = 4096
 	// insertBatch is how many rows one write-lock acquisition inserts.
@@ -516,15 +520,29 @@ func (x *Index) split() int {
 func (x *Index) scanCodes(s *scratch, r int, exclude func(string) bool) {
 	w := x.split()
 	s.heaps = slices.Grow(s.heaps[:0], w)[:w]
-	per := (x.rows + w - 1) / w
-	per = (per + blockRows - 1) / blockRows * blockRows
-	runWorkers(w, func(i int) {
-		h := &s.heaps[i]
-		h.reset(r)
-		lo, hi := i*per, min((i+1)*per, x.rows)
-		x.scanCodeRange(s, lo, hi, h, exclude)
-	})
+	x.runUnits(w, func(i int, lo, hi int) {
+		x.scanCodeRange(s, lo, hi, &s.heaps[i], exclude)
+	}, func(i int) { s.heaps[i].reset(r) })
 	s.merged = mergeHeaps(s.merged, s.heaps, r)
+}
+
+// runUnits splits rows [0, x.rows) into units of unitRows that w workers
+// take in turn from a shared counter, so that a worker whose core is busy
+// with other work (a shared machine) leaves its share to the others
+// instead of holding up the search. start(i) runs first on worker i.
+func (x *Index) runUnits(w int, scan func(i, lo, hi int), start func(i int)) {
+	units := (x.rows + unitRows - 1) / unitRows
+	var next atomic.Int64
+	runWorkers(w, func(i int) {
+		start(i)
+		for {
+			u := int(next.Add(1) - 1)
+			if u >= units {
+				return
+			}
+			scan(i, u*unitRows, min((u+1)*unitRows, x.rows))
+		}
+	})
 }
 
 func (x *Index) scanCodeRange(s *scratch, lo, hi int, h *topK, exclude func(string) bool) {
@@ -559,12 +577,10 @@ func (x *Index) scanCodeRange(s *scratch, lo, hi int, h *topK, exclude func(stri
 func (x *Index) scanExact(s *scratch, k int, exclude func(string) bool) {
 	w := x.split()
 	s.heaps = slices.Grow(s.heaps[:0], w)[:w]
-	per := (x.rows + w - 1) / w
-	runWorkers(w, func(i int) {
+	q := s.q
+	x.runUnits(w, func(i, lo, hi int) {
 		h := &s.heaps[i]
-		h.reset(k)
-		q := s.q
-		for o := i * per; o < min((i+1)*per, x.rows); o++ {
+		for o := lo; o < hi; o++ {
 			c, r := x.chunks[o>>chunkShift], o&chunkMask
 			p := c.vecs[r]
 			if p == nil {
@@ -578,7 +594,7 @@ func (x *Index) scanExact(s *scratch, k int, exclude func(string) bool) {
 				h.push(cand{sc, int32(o)})
 			}
 		}
-	})
+	}, func(i int) { s.heaps[i].reset(k) })
 	s.merged = mergeHeaps(s.merged, s.heaps, k)
 }
 
