@@ -221,6 +221,7 @@ func BenchmarkNew(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	cpu0 := processCPUTime()
 	for b.Loop() {
 		var err error
 		keep, err = New()
@@ -229,9 +230,11 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	cpu := processCPUTime() - cpu0
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/load")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1e6, "cpu-ms/load")
 	b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/(1<<20), "MB-heap")
 	runtime.KeepAlive(keep)
 }

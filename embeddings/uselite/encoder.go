@@ -61,20 +61,32 @@ func Default() (*Encoder, error) {
 // keepPlain keeps unpacked weights too, for the naive benchmark backend.
 func load(fsys fs.FS, dir string, keepPlain bool) (*Encoder, error) {
 	start := time.Now()
-	vocab, err := fs.ReadFile(fsys, dir+"/vocab.json")
-	if err != nil {
-		return nil, fmt.Errorf("uselite: reading vocab.json: %w", err)
+	// Build the tokenizer while the weights are read.
+	type tokResult struct {
+		tok *tokenizer
+		err error
 	}
-	tok, err := newTokenizer(vocab)
+	tokc := make(chan tokResult, 1)
+	go func() {
+		vocab, err := fs.ReadFile(fsys, dir+"/vocab.json")
+		if err != nil {
+			tokc <- tokResult{err: fmt.Errorf("uselite: reading vocab.json: %w", err)}
+			return
+		}
+		tok, err := newTokenizer(vocab)
+		tokc <- tokResult{tok, err}
+	}()
+	ws, err := readWeights(fsys, dir)
+	tr := <-tokc
+	if tr.err != nil {
+		return nil, tr.err
+	}
 	if err != nil {
 		return nil, err
 	}
+	tok := tr.tok
 	if len(tok.pieces) > vocabRows {
 		return nil, fmt.Errorf("uselite: vocab.json has %d pieces but the embedding table only %d rows", len(tok.pieces), vocabRows)
-	}
-	ws, err := readWeights(fsys, dir)
-	if err != nil {
-		return nil, err
 	}
 	md, err := newModel(ws, keepPlain)
 	if err != nil {

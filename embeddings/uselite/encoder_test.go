@@ -7,10 +7,13 @@ import (
 	"errors"
 	"io/fs"
 	"math"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/recommend-dev/recommend/embeddings"
 )
@@ -328,5 +331,65 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("load: err = %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLoadFootprint checks the heap a loaded encoder keeps (the weights,
+// packed, and the vocabulary), which must stay well under 100 MB, and logs
+// the load time and the process's resident memory.
+func TestLoadFootprint(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	e, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := float64(int64(after.HeapInuse)-int64(before.HeapInuse)) / (1 << 20)
+	runtime.KeepAlive(e)
+	if heap > 60 {
+		t.Errorf("a loaded encoder keeps %.1f MB of heap, want under 60 MB (the weights are 28 MB)", heap)
+	}
+	rss := "unknown"
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmRSS:") {
+				rss = strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:"))
+			}
+		}
+	}
+	t.Logf("New took %v; heap kept %.1f MB; process RSS now %s", took, heap, rss)
+}
+
+// TestReadWeightsPortablePath checks that the byte-by-byte decoding used on
+// big-endian machines gives the same weights as the in-place read.
+func TestReadWeightsPortablePath(t *testing.T) {
+	if !littleEndian {
+		t.Skip("this machine only has the portable path")
+	}
+	fast, err := readWeights(modelFS, "model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	littleEndian = false
+	slow, err := readWeights(modelFS, "model")
+	littleEndian = true
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fast) != len(slow) {
+		t.Fatalf("%d weights in place, %d decoded", len(fast), len(slow))
+	}
+	for name, a := range fast {
+		b := slow[name]
+		for i := range a.data {
+			if math.Float32bits(a.data[i]) != math.Float32bits(b.data[i]) {
+				t.Fatalf("%s[%d]: %g in place, %g decoded", name, i, a.data[i], b.data[i])
+			}
+		}
 	}
 }

