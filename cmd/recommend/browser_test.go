@@ -336,8 +336,8 @@ func testBrowserSearch(t *testing.T, p *page) {
 	}
 	var modeHidden bool
 	p.eval(`document.getElementById("mode").hidden`, &modeHidden)
-	if !modeHidden {
-		t.Error("the retrieval-mode switch is shown, but the API lists no modes")
+	if modeHidden {
+		t.Error("the retrieval-mode switch is hidden, but /readyz lists the modes")
 	}
 	p.shot("home")
 	p.do("type a query and press Enter",
@@ -690,10 +690,8 @@ func testBrowserBigMap(t *testing.T, p *page) {
 	p.shot("map-10000")
 }
 
-// the retrieval-mode switch: hidden while /readyz lists no modes (see the
-// search test); once it does (here the browser rewrites /readyz, as the
-// service will answer after the hybrid-retrieval issue), the switch shows
-// the modes and searches send the chosen one.
+// the retrieval-mode switch: /readyz lists the modes, the switch shows
+// them with hybrid chosen, and searches send the chosen one.
 func testBrowserModes(t *testing.T, p *page) {
 	var (
 		mu       sync.Mutex
@@ -701,7 +699,7 @@ func testBrowserModes(t *testing.T, p *page) {
 	)
 	paused := chromedp.Events(p.ctx, fetch.RequestPaused)
 	if _, err := chromedp.Call(p.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
-		{URLPattern: "*/readyz"}, {URLPattern: "*/v1/search?*"},
+		{URLPattern: "*/v1/search?*"},
 	}}); err != nil {
 		t.Fatalf("intercept requests: %v", err)
 	}
@@ -711,14 +709,6 @@ func testBrowserModes(t *testing.T, p *page) {
 				return
 			}
 			u := ev.Request.URL
-			if strings.HasSuffix(u, "/readyz") {
-				body := `{"status":"ready","model":"use-lite","papers":296,"modes":["hybrid","semantic","lexical"],"default_mode":"hybrid"}`
-				_, _ = chromedp.Call(p.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
-					RequestID: ev.RequestID, ResponseCode: 200, Body: []byte(body),
-					ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
-				})
-				continue
-			}
 			mu.Lock()
 			searches = append(searches, u)
 			mu.Unlock()
