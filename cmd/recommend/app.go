@@ -20,6 +20,8 @@ import (
 	"github.com/recommend-dev/recommend/embeddings/uselite"
 	"github.com/recommend-dev/recommend/internal/bundled"
 	"github.com/recommend-dev/recommend/internal/engine"
+	"github.com/recommend-dev/recommend/internal/limit"
+	"github.com/recommend-dev/recommend/internal/metrics"
 	"github.com/recommend-dev/recommend/internal/store"
 )
 
@@ -35,6 +37,17 @@ type appFlags struct {
 	bundled    bool
 	logFormat  string
 	logLevel   string
+
+	// Retries and time limits of the OpenAI-compatible client.
+	openaiRetries    int
+	openaiTimeout    time.Duration
+	openaiBackoff    time.Duration
+	openaiMaxBackoff time.Duration
+
+	// Set by serve, not by flags: metrics of the embedder and the upstream
+	// (nil: none), and the bound on concurrent embedding work (zero: none).
+	metrics *metrics.Metrics
+	limits  limit.Config
 }
 
 // envAliases lets the OpenAI flags fall back to the variables every OpenAI
@@ -55,6 +68,10 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.bundled, "bundled", true, "load the bundled corpus of papers into an empty data directory")
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.IntVar(&f.openaiRetries, "openai-max-retries", openai.DefaultMaxRetries, "times a failed request to the OpenAI-compatible API is retried (429, 5xx, timeouts, dropped connections); 0: never")
+	fs.DurationVar(&f.openaiTimeout, "openai-timeout", openai.DefaultTimeout, "time limit of each request to the OpenAI-compatible API")
+	fs.DurationVar(&f.openaiBackoff, "openai-backoff", openai.DefaultInitialBackoff, "wait bound before the first retry; it doubles with each retry (full jitter)")
+	fs.DurationVar(&f.openaiMaxBackoff, "openai-max-backoff", openai.DefaultMaxBackoff, "largest wait bound between retries")
 }
 
 // logger builds the logger the flags ask for, writing to w.
@@ -123,7 +140,9 @@ func (f *appFlags) open(ctx context.Context, log *slog.Logger) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	emb := cache.New(base, cacheStore, cache.WithLogger(log))
+	// The cache answers what it can; the rest goes through the bound on
+	// concurrent work and the metrics to the embedder itself.
+	emb := cache.New(limit.New(f.metrics.Embedder(base), f.limits), cacheStore, cache.WithLogger(log))
 	eng, err := engine.New(engine.Config{Store: st, NotFound: store.ErrNotFound, Embedder: emb, Logger: log})
 	if err != nil {
 		st.Close()
@@ -154,13 +173,24 @@ func (f *appFlags) newEmbedder(ctx context.Context, log *slog.Logger) (embedding
 		if strings.TrimSpace(f.model) == "" {
 			return nil, usageError{"--embedder openai needs --model (or RECOMMEND_MODEL), e.g. text-embedding-3-small"}
 		}
+		retries := f.openaiRetries
+		if retries == 0 {
+			retries = -1 // the client's "never"; its 0 means the default
+		}
+		model, m := f.model, f.metrics
 		c, err := openai.New(openai.Config{
-			BaseURL:    f.baseURL,
-			APIKey:     f.apiKey,
-			Model:      f.model,
-			Dimensions: f.dimensions,
-			BatchSize:  f.batchSize,
-			Logger:     log,
+			BaseURL:        f.baseURL,
+			APIKey:         f.apiKey,
+			Model:          f.model,
+			Dimensions:     f.dimensions,
+			BatchSize:      f.batchSize,
+			MaxRetries:     retries,
+			Timeout:        f.openaiTimeout,
+			InitialBackoff: f.openaiBackoff,
+			MaxBackoff:     f.openaiMaxBackoff,
+			Logger:         log,
+			OnRetry:        func(_ int, err error) { m.UpstreamRetry(model, upstreamStatus(err)) },
+			OnError:        func(_ int, err error) { m.UpstreamError(model, upstreamStatus(err)) },
 		})
 		if err != nil {
 			return nil, err
@@ -173,6 +203,20 @@ func (f *appFlags) newEmbedder(ctx context.Context, log *slog.Logger) (embedding
 		return c, nil
 	}
 	return nil, usageError{fmt.Sprintf("--embedder %q: want local or openai", f.embedder)}
+}
+
+// upstreamStatus is the HTTP status behind an error of the OpenAI-compatible
+// client, or 0 when there was no response.
+func upstreamStatus(err error) int {
+	var be *openai.BatchError
+	if errors.As(err, &be) {
+		return be.StatusCode
+	}
+	var ae *openai.AuthError
+	if errors.As(err, &ae) {
+		return ae.StatusCode
+	}
+	return 0
 }
 
 // bundledKey is the store's meta key that records which version of the

@@ -6,16 +6,19 @@ import (
 	"time"
 
 	"github.com/recommend-dev/recommend/internal/httpapi"
+	"github.com/recommend-dev/recommend/internal/limit"
 )
 
 func runServe(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("serve", e)
 	var (
 		f               appFlags
+		o               opsFlags
 		addr, bodyLimit string
 		shutdown        time.Duration
 	)
 	f.register(fs)
+	o.register(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&bodyLimit, "body-limit", httpapi.DefaultBodyLimit, "largest request body, e.g. 16M")
 	fs.DurationVar(&shutdown, "shutdown-timeout", 15*time.Second, "how long to wait for requests in flight when stopping")
@@ -29,21 +32,34 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	keys, err := o.apiKeys()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
+	o.wire(&f)
 	a, err := f.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if err := o.registerMetrics(f.metrics, a); err != nil {
+		return err
+	}
 
-	srv := httpapi.NewServer(httpapi.Config{Addr: addr, Engine: a.engine, Logger: log, BodyLimit: bodyLimit})
+	cfg := o.serverConfig(keys)
+	cfg.Addr, cfg.Engine, cfg.Logger, cfg.BodyLimit, cfg.Backup = addr, a.engine, log, bodyLimit, a.store
+	srv := httpapi.NewServer(cfg)
 	if err := srv.Open(); err != nil {
 		return err
 	}
 	log.Info("listening", "addr", "http://"+srv.Addr(), "model", a.engine.Model())
+	o.logSecurity(log, srv.Addr(), len(keys))
 
 	loaded := make(chan error, 1)
-	go func() { loaded <- a.engine.Load(ctx) }()
+	// Embedding the stored papers at start-up waits for its turn, however
+	// long: it is not turned away as a busy request would be.
+	go func() { loaded <- a.engine.Load(limit.Patient(ctx)) }()
 
 	var serveErr error
 	select {
