@@ -9,6 +9,8 @@
 //	recommend search  [flags] TEXT     free-text search
 //	recommend related [flags] ID       papers related to a stored paper
 //	recommend embed   [flags] TEXT     print a text's vector as JSON
+//	recommend backup  [flags] FILE     snapshot the store (of a directory or a running server)
+//	recommend restore [flags] FILE     put a snapshot in place as a directory's store
 package main
 
 import (
@@ -72,6 +74,8 @@ func commands() map[string]command {
 		"related": {"list papers related to a stored paper", runRelated},
 		"embed":   {"print the vector of a text as JSON", runEmbed},
 		"health":  {"check that a running service is ready (for container health checks)", runHealth},
+		"backup":  {"write a consistent snapshot of the store, from a data directory or a running server", runBackup},
+		"restore": {"restore a snapshot as a data directory's store (the server must be stopped)", runRestore},
 	}
 }
 

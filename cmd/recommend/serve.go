@@ -48,7 +48,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 
 	cfg := o.serverConfig(keys)
-	cfg.Addr, cfg.Engine, cfg.Logger, cfg.BodyLimit, cfg.Backup = addr, a.engine, log, bodyLimit, a.store
+	cfg.Addr, cfg.Engine, cfg.Logger, cfg.BodyLimit, cfg.Backup, cfg.Metrics = addr, a.engine, log, bodyLimit, a.store, f.metrics
 	srv := httpapi.NewServer(cfg)
 	if err := srv.Open(); err != nil {
 		return err
