@@ -191,5 +191,51 @@ func TestEvalFusionSweep(t *testing.T) {
 		mrr, r10 := paraphraseMRR(t, e, set, Hybrid)
 		fmt.Fprintf(&b, "%-6.1f %-8.4f %-8.4f %-10.4f %-10.4f\n", w, r.R1, r.MRR10, mrr, r10)
 	}
+	// Reciprocal rank fusion over the same candidates, for comparison.
+	rrf := func(q string) []string {
+		ctx := context.Background()
+		vs, err := e.embed(ctx, []string{q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := fusion.candidates(10)
+		sem, err := e.index.Search(ctx, vs[0], n, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lex := lexHits(e.lex.Search(q, n, nil))
+		score := map[string]float64{}
+		for _, side := range [][]hit{sem, lex} {
+			for r, h := range side {
+				score[h.ID] += 1 / float64(60+r+1)
+			}
+		}
+		ids := make([]string, 0, len(score))
+		for id := range score {
+			ids = append(ids, id)
+		}
+		slices.SortFunc(ids, func(a, b string) int {
+			if score[a] != score[b] {
+				if score[a] > score[b] {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a, b)
+		})
+		return ids[:min(10, len(ids))]
+	}
+	r := ireval.Evaluate(cases, rrf)
+	var pm, pr float64
+	for _, q := range set.Queries {
+		for i, id := range rrf(q.Query) {
+			if slices.Contains(q.Relevant, id) {
+				pm += 1 / float64(i+1)
+				pr++
+				break
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%-6s %-8.4f %-8.4f %-10.4f %-10.4f\n", "RRF", r.R1, r.MRR10, pm/float64(len(set.Queries)), pr/float64(len(set.Queries)))
 	t.Log(b.String())
 }
