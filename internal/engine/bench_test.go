@@ -381,6 +381,57 @@ func runQueryBenches(b *testing.B, qc *queryCorpus) {
 		{name: "search/hybrid", base: "chromem/search", semantic: "search/semantic", queries: ns, want: exactlyK, op: search(Hybrid)},
 		{name: "search/lexical", base: "chromem/search", queries: ns, want: someHits, op: search(Lexical)},
 	}
+	// The parts of a hybrid query, to see where its time goes: each side's
+	// candidate search at the depth fusion asks for, and the look-up of the
+	// results' papers in the store.
+	depth := fusion.candidates(benchK)
+	lines = append(lines,
+		queryBench{name: "related/hybrid-parts/semantic-side", queries: nr, want: func(got int) bool { return got == depth },
+			op: func(j int) (int, error) {
+				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], depth, false, qc.e.exclude(Query{}, map[string]bool{qc.related[j]: true}))
+				return len(hs), err
+			}},
+		queryBench{name: "related/hybrid-parts/semantic-side-noexclude", queries: nr, want: func(got int) bool { return got == depth },
+			op: func(j int) (int, error) {
+				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], depth, false, nil)
+				return len(hs), err
+			}},
+		queryBench{name: "related/hybrid-parts/semantic-side-eq", queries: nr, want: func(got int) bool { return got == depth },
+			op: func(j int) (int, error) {
+				self := qc.related[j]
+				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], depth, false, func(id string) bool { return id == self })
+				return len(hs), err
+			}},
+		queryBench{name: "related/hybrid-parts/semantic-k10-eq", queries: nr, want: exactlyK,
+			op: func(j int) (int, error) {
+				self := qc.related[j]
+				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], benchK, false, func(id string) bool { return id == self })
+				return len(hs), err
+			}},
+		queryBench{name: "related/hybrid-parts/lexical-side", queries: nr, want: someHits,
+			op: func(j int) (int, error) {
+				hs, _ := qc.e.lex.Similar(qc.related[j], depth, qc.e.exclude(Query{}, map[string]bool{qc.related[j]: true}))
+				return len(hs), nil
+			}},
+		queryBench{name: "search/hybrid-parts/semantic-side", queries: ns, want: func(got int) bool { return got == depth },
+			op: func(j int) (int, error) {
+				hs, err := qc.e.index.Search(ctx, qc.qVecs[j], depth, false, qc.e.exclude(Query{}, nil))
+				return len(hs), err
+			}},
+		queryBench{name: "search/hybrid-parts/lexical-side", queries: ns, want: someHits,
+			op: func(j int) (int, error) {
+				return len(qc.e.lex.Search(qc.searches[j], depth, qc.e.exclude(Query{}, nil))), nil
+			}},
+		queryBench{name: "search/hybrid-parts/results", queries: nr, want: exactlyK,
+			op: func(j int) (int, error) {
+				hs := make([]hit, benchK)
+				for i := range hs {
+					hs[i] = hit{ID: qc.related[(j+i)%nr]}
+				}
+				rs, err := qc.e.results(hs)
+				return len(rs), err
+			}},
+	)
 	if qc.uncached != nil {
 		// The encoder's own time for one query text, which the cache
 		// saves on a repeated query.

@@ -64,6 +64,11 @@ func loadEval(t *testing.T) *Engine {
 	if testing.Short() {
 		t.Skip("the evaluation embeds the whole bundled corpus; skipped with -short")
 	}
+	if raceEnabled {
+		// Embedding 296 abstracts under the race detector takes minutes and
+		// tests no concurrency; .ci/run runs the evaluation without -race.
+		t.Skip("the evaluation runs without -race: go test ./internal/engine -run Eval")
+	}
 	e, err := evalEngine()
 	if err != nil {
 		t.Fatal(err)
