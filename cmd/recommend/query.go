@@ -16,6 +16,8 @@ type queryFlags struct {
 	appFlags
 	limit         int
 	after, before string
+	mode          string
+	exact         bool
 	jsonOut       bool
 }
 
@@ -24,11 +26,13 @@ func (f *queryFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.limit, "limit", engine.DefaultLimit, fmt.Sprintf("number of results, 1 to %d", engine.MaxLimit))
 	fs.StringVar(&f.after, "published-after", "", "only papers published on or after this date (2006-01-02)")
 	fs.StringVar(&f.before, "published-before", "", "only papers published on or before this date (2006-01-02)")
+	fs.StringVar(&f.mode, "mode", string(engine.Hybrid), "ranking: hybrid, semantic or lexical")
+	fs.BoolVar(&f.exact, "exact", false, "compare with every stored vector instead of the fast int8 scan")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the results as JSON, as the HTTP API returns them")
 }
 
 func (f *queryFlags) query() engine.Query {
-	return engine.Query{Limit: f.limit, PublishedAfter: f.after, PublishedBefore: f.before}
+	return engine.Query{Limit: f.limit, PublishedAfter: f.after, PublishedBefore: f.before, Mode: engine.Mode(f.mode), Exact: f.exact}
 }
 
 // openLoaded opens the data directory and fills the index.
@@ -50,46 +54,44 @@ func (f *queryFlags) openLoaded(ctx context.Context, e env) (*app, error) {
 }
 
 func runSearch(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("search", e)
-	var f queryFlags
-	f.register(fs)
-	f.logLevel = "warn"
-	if err := parseFlags(fs, args, e.getenv, envAliases); err != nil {
-		return err
-	}
-	text := strings.Join(fs.Args(), " ")
-	if strings.TrimSpace(text) == "" {
-		return usageError{"search needs a text: recommend search \"spiking networks on neuromorphic chips\""}
-	}
-	a, err := f.openLoaded(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	rs, err := a.engine.Search(ctx, text, f.query())
-	if err != nil {
-		return err
-	}
-	return printResults(e.stdout, rs, a.engine.Model(), f.jsonOut)
+	return runQuery(ctx, "search", args, e, func(ctx context.Context, eng *engine.Engine, args []string, q engine.Query) ([]engine.Result, error) {
+		text := strings.Join(args, " ")
+		if strings.TrimSpace(text) == "" {
+			return nil, usageError{"search needs a text: recommend search \"spiking networks on neuromorphic chips\""}
+		}
+		return eng.Search(ctx, text, q)
+	})
 }
 
 func runRelated(ctx context.Context, args []string, e env) error {
-	fs := newFlagSet("related", e)
+	return runQuery(ctx, "related", args, e, func(ctx context.Context, eng *engine.Engine, args []string, q engine.Query) ([]engine.Result, error) {
+		if len(args) != 1 {
+			return nil, usageError{"related needs one paper ID: recommend related ID"}
+		}
+		return eng.Related(ctx, args[0], q)
+	})
+}
+
+// runQuery parses a query command's flags, opens the data directory, runs
+// query with the remaining arguments and prints the results.
+func runQuery(ctx context.Context, name string, args []string, e env, query func(context.Context, *engine.Engine, []string, engine.Query) ([]engine.Result, error)) error {
+	fs := newFlagSet(name, e)
 	var f queryFlags
 	f.register(fs)
 	f.logLevel = "warn"
 	if err := parseFlags(fs, args, e.getenv, envAliases); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usageError{"related needs one paper ID: recommend related ID"}
+	if fs.NArg() == 0 {
+		_, err := query(ctx, nil, nil, engine.Query{}) // the usage error
+		return err
 	}
 	a, err := f.openLoaded(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	rs, err := a.engine.Related(ctx, fs.Arg(0), f.query())
+	rs, err := query(ctx, a.engine, fs.Args(), f.query())
 	if err != nil {
 		return err
 	}
