@@ -48,7 +48,8 @@ type Metrics struct {
 var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
 // New returns the metrics, registered in a new registry together with the
-// Go runtime's (go_*) and the process's (process_*) collectors.
+// Go runtime's (go_*, with the runtime's GC metrics) and the process's
+// (process_*) collectors.
 func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
@@ -98,7 +99,10 @@ func New() *Metrics {
 		}, []string{"source"}),
 	}
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		// The runtime's GC metrics add go_gc_heap_live_bytes (the heap the
+		// last collection found live) and the count of collections, which
+		// tell a leak from garbage not yet collected.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.requestDuration, m.inFlight,
 		m.embedCalls, m.embedInputs, m.embedDuration, m.embedRejected,

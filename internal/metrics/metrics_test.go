@@ -154,6 +154,7 @@ func TestExposition(t *testing.T) {
 		`recommend_embed_cache_misses_total 9`,
 		`go_memstats_heap_inuse_bytes `,
 		`go_goroutines `,
+		`go_gc_heap_live_bytes `,
 		`process_resident_memory_bytes `,
 	} {
 		if !strings.Contains(text, want) {
