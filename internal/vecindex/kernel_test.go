@@ -274,3 +274,20 @@ func FuzzDotsU4I8(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDotsU4I8(b *testing.B) {
+	for _, rows := range []int{512, 8192, 1 << 21} {
+		const rowBytes = 256 // 512 dimensions
+		r := rand.New(rand.NewPCG(9, 9))
+		codes, q := randU4(r, rows, rowBytes)
+		out := make([]int32, 256)
+		b.Run(Kernel()+"/rows="+strconv.Itoa(rows), func(b *testing.B) {
+			b.SetBytes(int64(rows * rowBytes))
+			for b.Loop() {
+				for off := 0; off < rows; off += len(out) {
+					dotsU4I8(codes[off*rowBytes:], rowBytes, q, out)
+				}
+			}
+		})
+	}
+}
