@@ -31,6 +31,9 @@ const (
 	minRowsPerWorker = 4096
 	// insertBatch is how many rows one write-lock acquisition inserts.
 	insertBatch = 1024
+	// quantizeGroup is how many vectors AddBatch quantises before it
+	// inserts them.
+	quantizeGroup = 8 * insertBatch
 	// normTolerance is how far from 1 a vector's squared norm may be.
 	normTolerance = 1e-3
 )
@@ -223,25 +226,31 @@ func (x *Index) AddBatch(ids []string, vecs [][]float32) error {
 			return err
 		}
 	}
+	// Quantise a group at a time on every core, then insert it under
+	// short write locks: the scratch codes stay small whatever the batch.
 	rb := x.rowBytes
-	codes := make([]int8, len(vecs)*rb)
-	scales := make([]float32, len(vecs))
-	parallel(len(vecs), 256, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if x.bits == 4 {
-				scales[i] = quantize4(vecs[i], codes[i*rb:(i+1)*rb])
-			} else {
-				scales[i] = quantize(vecs[i], codes[i*rb:(i+1)*rb])
+	group := min(len(vecs), quantizeGroup)
+	codes := make([]int8, group*rb)
+	scales := make([]float32, group)
+	for g := 0; g < len(vecs); g += group {
+		gv := vecs[g:min(g+group, len(vecs))]
+		parallel(len(gv), 256, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if x.bits == 4 {
+					scales[i] = quantize4(gv[i], codes[i*rb:(i+1)*rb])
+				} else {
+					scales[i] = quantize(gv[i], codes[i*rb:(i+1)*rb])
+				}
 			}
+		})
+		for lo := 0; lo < len(gv); lo += insertBatch {
+			hi := min(lo+insertBatch, len(gv))
+			x.mu.Lock()
+			for i := lo; i < hi; i++ {
+				x.insert(ids[g+i], gv[i], codes[i*rb:(i+1)*rb], scales[i])
+			}
+			x.mu.Unlock()
 		}
-	})
-	for lo := 0; lo < len(vecs); lo += insertBatch {
-		hi := min(lo+insertBatch, len(vecs))
-		x.mu.Lock()
-		for i := lo; i < hi; i++ {
-			x.insert(ids[i], vecs[i], codes[i*rb:(i+1)*rb], scales[i])
-		}
-		x.mu.Unlock()
 	}
 	return nil
 }

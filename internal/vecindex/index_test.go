@@ -630,3 +630,35 @@ func TestTopK(t *testing.T) {
 		}
 	}
 }
+
+// TestAddBatchDuplicates: within one batch (spanning several quantisation
+// groups) a later vector of an id replaces an earlier one.
+func TestAddBatchDuplicates(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	const dims, n = 8, quantizeGroup + 1500
+	x := New(dims)
+	ids := make([]string, n)
+	vecs := make([][]float32, n)
+	for i := range ids {
+		ids[i] = "id-" + strconv.Itoa(i%(quantizeGroup+100))
+		vecs[i] = randUnit(r, dims)
+	}
+	if err := x.AddBatch(ids, vecs); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := x.Len(), quantizeGroup+100; got != want {
+		t.Fatalf("Len = %d, want %d", got, want)
+	}
+	for _, i := range []int{0, 99, 100, quantizeGroup + 99, n - 1} {
+		v, ok := x.Vector(ids[i])
+		last := i
+		for j := i; j < n; j++ {
+			if ids[j] == ids[i] {
+				last = j
+			}
+		}
+		if !ok || unsafe.SliceData(v) != unsafe.SliceData(vecs[last]) {
+			t.Errorf("Vector(%q) is not the batch's last vector for it (index %d)", ids[i], last)
+		}
+	}
+}
