@@ -206,17 +206,36 @@ func reportCPU(b *testing.B, since time.Duration) {
 // latencies records per-query times and reports their percentiles.
 type latencies []time.Duration
 
+func (l latencies) pct(p float64) float64 {
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return float64(s[min(len(s)-1, int(p*float64(len(s))))].Nanoseconds()) / 1e6
+}
+
 func (l latencies) report(b *testing.B) {
 	if len(l) == 0 {
 		return
 	}
-	s := slices.Clone(l)
-	slices.Sort(s)
-	pct := func(p float64) float64 {
-		return float64(s[min(len(s)-1, int(p*float64(len(s))))].Nanoseconds()) / 1e6
+	b.ReportMetric(l.pct(0.50), "p50-ms")
+	b.ReportMetric(l.pct(0.99), "p99-ms")
+}
+
+// reportKinds reports the p50 of related-papers queries (a stored paper's
+// vector, the paper excluded) and of search queries (other vectors)
+// separately; lat[i] is the latency of query i%len(qs).
+func reportKinds(b *testing.B, lat latencies, qs []benchQuery) {
+	var rel, search latencies
+	for i, d := range lat {
+		if qs[i%len(qs)].self != "" {
+			rel = append(rel, d)
+		} else {
+			search = append(search, d)
+		}
 	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	if len(rel) > 0 && len(search) > 0 {
+		b.ReportMetric(rel.pct(0.5), "related-p50-ms")
+		b.ReportMetric(search.pct(0.5), "search-p50-ms")
+	}
 }
 
 func BenchmarkScale(b *testing.B) {
@@ -252,6 +271,7 @@ func BenchmarkScale(b *testing.B) {
 				}
 				reportCPU(b, cpu0)
 				lat.report(b)
+				reportKinds(b, lat, bc.queries)
 				b.ReportMetric(bc.colRate, "add-vec/s")
 				b.ReportMetric(float64(bc.rawBytes+bc.colHeap)/float64(bc.rawBytes), "mem-ratio")
 			})
@@ -285,6 +305,7 @@ func BenchmarkScale(b *testing.B) {
 					}
 					reportCPU(b, cpu0)
 					lat.report(b)
+					reportKinds(b, lat, bc.queries)
 					b.ReportMetric(recall/float64(len(bc.queries)), "recall@10")
 					b.ReportMetric(rate, "add-vec/s")
 					b.ReportMetric(float64(bc.rawBytes+heap)/float64(bc.rawBytes), "mem-ratio")
