@@ -73,7 +73,9 @@ type SearchOptions struct {
 type Option func(*Index)
 
 // WithRerank sets the default number of candidates re-ranked per search:
-// max(n, factor*k) where factor is set by WithRerankFactor.
+// max(n, factor*k) where factor is set by WithRerankFactor. The defaults
+// are n = 100, factor = 10 for 8-bit codes and n = 400, factor = 40 for
+// 4-bit codes.
 func WithRerank(n int) Option { return func(x *Index) { x.rerankMin = max(n, 1) } }
 
 // WithRerankFactor sets how many candidates per requested result are
@@ -101,7 +103,9 @@ func WithWorkers(n int) Option { return func(x *Index) { x.workers = n } }
 
 // Index is an in-memory vector index; see the package documentation. All
 // methods are safe for concurrent use: searches share a read lock, and
-// writes take the write lock for at most insertBatch rows at a time.
+// writes take the write lock for at most 1024 rows at a time. Rows keep
+// their ordinals; a deleted row is reused by the next new id (until then
+// it is skipped by searches but still scanned).
 type Index struct {
 	dims     int
 	bits     int // bits per code: 8 or 4
@@ -213,10 +217,10 @@ func (x *Index) Add(id string, vec []float32) error {
 }
 
 // AddBatch adds the vectors like Add, in order (a later duplicate id
-// replaces an earlier one). The vectors are checked and quantised before
-// any lock is taken, then inserted under short write locks of at most 1024
-// rows each, so searches proceed between them. If any vector is invalid,
-// nothing is added.
+// replaces an earlier one). All vectors are checked first; if any is
+// invalid, nothing is added. They are then quantised, 8192 at a time on
+// every core with no lock held, and inserted under short write locks of at
+// most 1024 rows each, so searches proceed between them.
 func (x *Index) AddBatch(ids []string, vecs [][]float32) error {
 	if len(ids) != len(vecs) {
 		return fmt.Errorf("vecindex: %d ids but %d vectors", len(ids), len(vecs))
