@@ -203,3 +203,27 @@ func BenchmarkEmbeddingsHandler(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(texts)*b.N)/b.Elapsed().Seconds(), "texts/s")
 }
+
+// TestEmbeddingsServerOverHTTP serves the handler on a loopback port and
+// posts to it with a plain HTTP client.
+func TestEmbeddingsServerOverHTTP(t *testing.T) {
+	srv := httptest.NewServer(NewEmbeddingsHandler(32))
+	defer srv.Close()
+	resp, err := srv.Client().Post(srv.URL+"/v1/embeddings", "application/json", strings.NewReader(`{"input":["x y","z"],"encoding_format":"base64"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r testResponse
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || len(r.Data) != 2 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, %d vectors, content type %q", resp.StatusCode, len(r.Data), resp.Header.Get("Content-Type"))
+	}
+	want := make([]float32, 32)
+	HashEmbed("z", want)
+	if got := decode(t, r.Data[1].Embedding); !equalF32(got, want) {
+		t.Errorf("vector of %q over HTTP differs from HashEmbed", "z")
+	}
+}
