@@ -304,19 +304,36 @@ func synthQueryCorpus(b *testing.B, n int) *queryCorpus {
 // benchLatencies records per-operation times.
 type benchLatencies []time.Duration
 
-// report reports the p50 and p99 in ms and returns the p50.
-func (l benchLatencies) report(b *testing.B) float64 {
+// pct returns the p-th quantile (0..1) in ms.
+func (l benchLatencies) pct(p float64) float64 {
 	if len(l) == 0 {
 		return 0
 	}
 	s := slices.Clone(l)
 	slices.Sort(s)
-	pct := func(p float64) float64 {
-		return float64(s[min(len(s)-1, int(p*float64(len(s))))].Nanoseconds()) / 1e6
+	return float64(s[min(len(s)-1, int(p*float64(len(s))))].Nanoseconds()) / 1e6
+}
+
+// mean returns the mean in ms.
+func (l benchLatencies) mean() float64 {
+	if len(l) == 0 {
+		return 0
 	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	return pct(0.50)
+	var sum time.Duration
+	for _, d := range l {
+		sum += d
+	}
+	return float64(sum.Nanoseconds()) / 1e6 / float64(len(l))
+}
+
+// report reports the p50 and p99 in ms and returns the p50.
+func (l benchLatencies) report(b *testing.B) float64 {
+	if len(l) == 0 {
+		return 0
+	}
+	b.ReportMetric(l.pct(0.50), "p50-ms")
+	b.ReportMetric(l.pct(0.99), "p99-ms")
+	return l.pct(0.50)
 }
 
 // reportCPU reports the CPU time per operation since cpu0.
@@ -327,19 +344,53 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64((benchCPUTime()-cpu0).Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
 }
 
-// queryBench is one line of BenchmarkQuery: op runs query j and returns how
-// many results it got; want checks that number.
+// queryBench is one line of BenchmarkQuery: op runs query j and returns
+// the ids it found; want checks their number. When exact is set, it runs
+// query j exhaustively, and the line reports recall@10: the share of the
+// exact top 10 that op's top 10 holds, over all queries.
 type queryBench struct {
 	name     string
 	base     string // the line whose p50 x-chromem compares with
 	semantic string // for hybrid lines: the semantic line of the same kind
 	queries  int
-	op       func(j int) (int, error)
+	op       func(j int) ([]string, error)
+	exact    func(j int) ([]string, error)
 	want     func(got int) bool
 }
 
 func exactlyK(got int) bool { return got == benchK }
 func someHits(got int) bool { return got > 0 }
+
+func resultIDs(rs []Result, err error) ([]string, error) {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	return ids, err
+}
+
+func hitIDs(hs []hit, err error) ([]string, error) {
+	ids := make([]string, len(hs))
+	for i, h := range hs {
+		ids[i] = h.ID
+	}
+	return ids, err
+}
+
+// recallAt is the share of want's first k ids that got's first k hold.
+func recallAt(k int, got, want []string) float64 {
+	want = want[:min(k, len(want))]
+	if len(want) == 0 {
+		return 1
+	}
+	n := 0
+	for _, id := range got[:min(k, len(got))] {
+		if slices.Contains(want, id) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(want))
+}
 
 // runQueryBenches runs the lines in order, all on one corpus, and reports
 // each one's ratios to the lines run before it.
@@ -347,103 +398,160 @@ func runQueryBenches(b *testing.B, qc *queryCorpus) {
 	ctx := context.Background()
 	col := qc.e.index.col
 	nr, ns := len(qc.related), len(qc.searches)
-	related := func(mode Mode) func(int) (int, error) {
-		return func(j int) (int, error) {
-			rs, err := qc.e.Related(ctx, qc.related[j], Query{Limit: benchK, Mode: mode})
-			for _, r := range rs {
-				if r.ID == qc.related[j] {
-					return 0, fmt.Errorf("related %s returned the paper itself", r.ID)
-				}
+	related := func(mode Mode, exact bool) func(int) ([]string, error) {
+		return func(j int) ([]string, error) {
+			ids, err := resultIDs(qc.e.Related(ctx, qc.related[j], Query{Limit: benchK, Mode: mode, Exact: exact}))
+			if slices.Contains(ids, qc.related[j]) {
+				return nil, fmt.Errorf("related %s returned the paper itself", qc.related[j])
 			}
-			return len(rs), err
+			return ids, err
 		}
 	}
-	search := func(mode Mode) func(int) (int, error) {
-		return func(j int) (int, error) {
-			rs, err := qc.e.Search(ctx, qc.searches[j], Query{Limit: benchK, Mode: mode})
-			return len(rs), err
+	search := func(mode Mode, exact bool) func(int) ([]string, error) {
+		return func(j int) ([]string, error) {
+			return resultIDs(qc.e.Search(ctx, qc.searches[j], Query{Limit: benchK, Mode: mode, Exact: exact}))
 		}
+	}
+	chromem := func(vec []float32, self string) ([]string, error) {
+		n := benchK
+		if self != "" {
+			n++ // chromem-go cannot exclude an id: ask for one more.
+		}
+		res, err := col.QueryEmbedding(ctx, vec, n, nil, nil)
+		ids := make([]string, 0, len(res))
+		for _, r := range res {
+			if r.ID != self && len(ids) < benchK {
+				ids = append(ids, r.ID)
+			}
+		}
+		return ids, err
 	}
 	lines := []queryBench{
-		{name: "chromem/related", queries: nr, want: exactlyK, op: func(j int) (int, error) {
-			// chromem-go cannot exclude an id: ask for one more.
-			res, err := col.QueryEmbedding(ctx, qc.relVecs[j], benchK+1, nil, nil)
-			return len(res) - 1, err
+		{name: "chromem/related", queries: nr, want: exactlyK, op: func(j int) ([]string, error) {
+			return chromem(qc.relVecs[j], qc.related[j])
 		}},
-		{name: "chromem/search", queries: ns, want: exactlyK, op: func(j int) (int, error) {
-			res, err := col.QueryEmbedding(ctx, qc.qVecs[j], benchK, nil, nil)
-			return len(res), err
+		{name: "chromem/search", queries: ns, want: exactlyK, op: func(j int) ([]string, error) {
+			return chromem(qc.qVecs[j], "")
 		}},
-		{name: "related/semantic", base: "chromem/related", queries: nr, want: exactlyK, op: related(Semantic)},
-		{name: "related/hybrid", base: "chromem/related", semantic: "related/semantic", queries: nr, want: exactlyK, op: related(Hybrid)},
-		{name: "related/lexical", base: "chromem/related", queries: nr, want: someHits, op: related(Lexical)},
-		{name: "search/semantic", base: "chromem/search", queries: ns, want: exactlyK, op: search(Semantic)},
-		{name: "search/hybrid", base: "chromem/search", semantic: "search/semantic", queries: ns, want: exactlyK, op: search(Hybrid)},
-		{name: "search/lexical", base: "chromem/search", queries: ns, want: someHits, op: search(Lexical)},
+		{name: "related/semantic", base: "chromem/related", queries: nr, want: exactlyK,
+			op: related(Semantic, false), exact: related(Semantic, true)},
+		{name: "related/hybrid", base: "chromem/related", semantic: "related/semantic", queries: nr, want: exactlyK,
+			op: related(Hybrid, false), exact: related(Hybrid, true)},
+		{name: "related/lexical", base: "chromem/related", queries: nr, want: someHits, op: related(Lexical, false)},
+		{name: "search/semantic", base: "chromem/search", queries: ns, want: exactlyK,
+			op: search(Semantic, false), exact: search(Semantic, true)},
+		{name: "search/hybrid", base: "chromem/search", semantic: "search/semantic", queries: ns, want: exactlyK,
+			op: search(Hybrid, false), exact: search(Hybrid, true)},
+		{name: "search/lexical", base: "chromem/search", queries: ns, want: someHits, op: search(Lexical, false)},
 	}
 	// The parts of a hybrid query, to see where its time goes: each side's
 	// candidate search at the depth fusion asks for, and the look-up of the
 	// results' papers in the store.
 	depth := fusion.candidates(benchK)
+	wantDepth := func(got int) bool { return got == depth }
 	lines = append(lines,
-		queryBench{name: "related/hybrid-parts/semantic-side", queries: nr, want: func(got int) bool { return got == depth },
-			op: func(j int) (int, error) {
-				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], depth, false, qc.e.exclude(Query{}, map[string]bool{qc.related[j]: true}))
-				return len(hs), err
-			}},
-		queryBench{name: "related/hybrid-parts/semantic-side-noexclude", queries: nr, want: func(got int) bool { return got == depth },
-			op: func(j int) (int, error) {
-				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], depth, false, nil)
-				return len(hs), err
-			}},
-		queryBench{name: "related/hybrid-parts/semantic-side-eq", queries: nr, want: func(got int) bool { return got == depth },
-			op: func(j int) (int, error) {
-				self := qc.related[j]
-				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], depth, false, func(id string) bool { return id == self })
-				return len(hs), err
-			}},
-		queryBench{name: "related/hybrid-parts/semantic-k10-eq", queries: nr, want: exactlyK,
-			op: func(j int) (int, error) {
-				self := qc.related[j]
-				hs, err := qc.e.index.Search(ctx, qc.relVecs[j], benchK, false, func(id string) bool { return id == self })
-				return len(hs), err
+		queryBench{name: "related/hybrid-parts/semantic-side", queries: nr, want: wantDepth,
+			op: func(j int) ([]string, error) {
+				return hitIDs(qc.e.semanticSide(qc.relVecs[j], depth, fusion.rerank(depth), Query{}, map[string]bool{qc.related[j]: true}))
 			}},
 		queryBench{name: "related/hybrid-parts/lexical-side", queries: nr, want: someHits,
-			op: func(j int) (int, error) {
+			op: func(j int) ([]string, error) {
 				hs, _ := qc.e.lex.Similar(qc.related[j], depth, qc.e.exclude(Query{}, map[string]bool{qc.related[j]: true}))
-				return len(hs), nil
+				return hitIDs(lexHits(hs), nil)
 			}},
-		queryBench{name: "search/hybrid-parts/semantic-side", queries: ns, want: func(got int) bool { return got == depth },
-			op: func(j int) (int, error) {
-				hs, err := qc.e.index.Search(ctx, qc.qVecs[j], depth, false, qc.e.exclude(Query{}, nil))
-				return len(hs), err
+		queryBench{name: "search/hybrid-parts/semantic-side", queries: ns, want: wantDepth,
+			op: func(j int) ([]string, error) {
+				return hitIDs(qc.e.semanticSide(qc.qVecs[j], depth, fusion.rerank(depth), Query{}, nil))
 			}},
 		queryBench{name: "search/hybrid-parts/lexical-side", queries: ns, want: someHits,
-			op: func(j int) (int, error) {
-				return len(qc.e.lex.Search(qc.searches[j], depth, qc.e.exclude(Query{}, nil))), nil
+			op: func(j int) ([]string, error) {
+				return hitIDs(lexHits(qc.e.lex.Search(qc.searches[j], depth, qc.e.exclude(Query{}, nil))), nil)
 			}},
-		queryBench{name: "search/hybrid-parts/results", queries: nr, want: exactlyK,
-			op: func(j int) (int, error) {
+		queryBench{name: "results-lookup", queries: nr, want: exactlyK,
+			op: func(j int) ([]string, error) {
 				hs := make([]hit, benchK)
 				for i := range hs {
 					hs[i] = hit{ID: qc.related[(j+i)%nr]}
 				}
-				rs, err := qc.e.results(hs)
-				return len(rs), err
+				return resultIDs(qc.e.results(hs))
 			}},
 	)
 	if qc.uncached != nil {
 		// The encoder's own time for one query text, which the cache
 		// saves on a repeated query.
 		lines = append(lines, queryBench{name: "search/embed-uncached", queries: ns, want: func(got int) bool { return got == 1 },
-			op: func(j int) (int, error) {
+			op: func(j int) ([]string, error) {
 				vs, err := qc.uncached.Embed(ctx, qc.searches[j:j+1])
-				return len(vs), err
+				return make([]string, len(vs)), err
 			}})
 	}
 	p50 := map[string]float64{}
+	defer func() {
+		// Hybrid against semantic, each pair of queries run back to back so
+		// that both see the same load from the rest of the machine.
+		for _, kind := range []struct {
+			name     string
+			n        int
+			sem, hyb func(int) ([]string, error)
+		}{
+			{"related/hybrid-vs-semantic", nr, related(Semantic, false), related(Hybrid, false)},
+			{"search/hybrid-vs-semantic", ns, search(Semantic, false), search(Hybrid, false)},
+		} {
+			b.Run(kind.name, func(b *testing.B) {
+				var semLat, hybLat, semCPU, hybCPU benchLatencies
+				timed := func(op func(int) ([]string, error), j int, lat, cpu *benchLatencies) {
+					t0, c0 := time.Now(), benchCPUTime()
+					got, err := op(j)
+					*lat = append(*lat, time.Since(t0))
+					*cpu = append(*cpu, benchCPUTime()-c0)
+					if err != nil || len(got) != benchK {
+						b.Fatalf("query %d: %d results, %v", j, len(got), err)
+					}
+				}
+				j := 0
+				for b.Loop() {
+					// Alternate which goes first.
+					if j%2 == 0 {
+						timed(kind.sem, j%kind.n, &semLat, &semCPU)
+						timed(kind.hyb, j%kind.n, &hybLat, &hybCPU)
+					} else {
+						timed(kind.hyb, j%kind.n, &hybLat, &hybCPU)
+						timed(kind.sem, j%kind.n, &semLat, &semCPU)
+					}
+					j++
+				}
+				sp, hp := semLat.pct(0.5), hybLat.pct(0.5)
+				b.ReportMetric(sp, "sem-p50-ms")
+				b.ReportMetric(hp, "hyb-p50-ms")
+				b.ReportMetric(hybLat.pct(0.99), "hyb-p99-ms")
+				b.ReportMetric(hp/sp, "x-p50")
+				sc, hc := semCPU.mean(), hybCPU.mean()
+				if sc > 0 {
+					b.ReportMetric(sc, "sem-cpu-ms")
+					b.ReportMetric(hc, "hyb-cpu-ms")
+					b.ReportMetric(hc/sc, "x-cpu")
+				}
+			})
+		}
+	}()
 	for _, l := range lines {
 		b.Run(l.name, func(b *testing.B) {
+			recall := -1.0
+			if l.exact != nil {
+				recall = 0
+				for j := range l.queries {
+					got, err := l.op(j)
+					if err != nil {
+						b.Fatalf("query %d: %v", j, err)
+					}
+					want, err := l.exact(j)
+					if err != nil {
+						b.Fatalf("exact query %d: %v", j, err)
+					}
+					recall += recallAt(benchK, got, want)
+				}
+				recall /= float64(l.queries)
+			}
 			var lat benchLatencies
 			j := 0
 			cpu0 := benchCPUTime()
@@ -454,8 +562,8 @@ func runQueryBenches(b *testing.B, qc *queryCorpus) {
 				if err != nil {
 					b.Fatalf("query %d: %v", j%l.queries, err)
 				}
-				if !l.want(got) {
-					b.Fatalf("query %d: %d results (k=%d)", j%l.queries, got, benchK)
+				if !l.want(len(got)) {
+					b.Fatalf("query %d: %d results (k=%d)", j%l.queries, len(got), benchK)
 				}
 				j++
 			}
@@ -467,6 +575,9 @@ func runQueryBenches(b *testing.B, qc *queryCorpus) {
 			}
 			if ref := p50[l.semantic]; ref > 0 {
 				b.ReportMetric(p/ref, "x-semantic")
+			}
+			if recall >= 0 {
+				b.ReportMetric(recall, "recall@10")
 			}
 		})
 	}

@@ -98,10 +98,15 @@ func (s *semanticIndex) Vector(id string) ([]float32, bool) {
 // first, skipping ids for which exclude returns true. exact scans every
 // float32 vector instead of the int8 codes.
 func (s *semanticIndex) Search(_ context.Context, q []float32, k int, exact bool, exclude func(string) bool) ([]hit, error) {
+	return s.search(q, k, vecindex.SearchOptions{Exact: exact, Exclude: exclude})
+}
+
+// search is Search with all of vecindex's options.
+func (s *semanticIndex) search(q []float32, k int, o vecindex.SearchOptions) ([]hit, error) {
 	if k <= 0 || s.vix.Len() == 0 {
 		return nil, nil
 	}
-	hs, err := s.vix.Search(q, k, vecindex.SearchOptions{Exact: exact, Exclude: exclude})
+	hs, err := s.vix.Search(q, k, o)
 	if err != nil {
 		return nil, fmt.Errorf("engine: query index %s: %w", s.model, err)
 	}
