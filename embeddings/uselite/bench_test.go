@@ -103,16 +103,19 @@ func naiveEncoder(tb testing.TB) *Encoder {
 }
 
 // BenchmarkEmbed128 embeds batches of 128-piece inputs with the real
-// backend (sgemm, parallel attention) and the naive one (plain loops, one
-// goroutine). Run with -cpu 1,2.
+// backend (sgemm, one forward pass per core), the real backend with a single
+// forward pass at a time (every pass split over the cores), and the naive
+// one (plain loops, one goroutine). Run with -cpu 1,2.
 func BenchmarkEmbed128(b *testing.B) {
 	e := encoder(b)
 	texts := inputsOf128(b, e, benchBatch)
 	ctx := context.Background()
+	oneStream := *e
+	oneStream.streams = 1
 	for _, impl := range []struct {
 		name string
 		enc  *Encoder
-	}{{"sgemm", e}, {"naive", naiveEncoder(b)}} {
+	}{{"sgemm", e}, {"sgemm-onestream", &oneStream}, {"naive", naiveEncoder(b)}} {
 		b.Run(impl.name, func(b *testing.B) {
 			cpu0 := processCPUTime()
 			for b.Loop() {

@@ -31,9 +31,11 @@
 //
 // # Speed
 //
-// Embed stacks the pieces of all windows of all its texts (up to 1,024 per
-// forward pass) into tall matrices, so the dense layers are a few large
-// matrix products, done by the internal sgemm package, which spreads them
-// over the cores. Attention runs per window and head on all cores. Call
-// Embed with many texts at once rather than one at a time.
+// Embed stacks the pieces of the windows of all its texts into tall
+// matrices (up to about 512 rows per forward pass), so the dense layers are
+// a few large matrix products, done by the internal sgemm package with
+// weights packed once at load time. With several windows, one forward pass
+// per core runs at a time; a single window splits its products and
+// attention heads over the cores instead. Call Embed with many texts at once
+// rather than one at a time.
 package uselite

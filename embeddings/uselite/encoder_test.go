@@ -153,8 +153,60 @@ func TestEmbedBatchInvariance(t *testing.T) {
 			t.Errorf("%.30q: batched and alone differ by %g", text, d)
 		}
 		if d := maxAbsDiff(together[i], split[i]); d > 1e-5 {
-			t.Errorf("%.30q: batches of 1024 and of 128 pieces differ by %g", text, d)
+			t.Errorf("%.30q: batches of %d and of %d pieces differ by %g", text, defaultBatchPieces, MaxPieces, d)
 		}
+	}
+}
+
+func TestSplitBatches(t *testing.T) {
+	mk := func(sizes ...int) []window {
+		var js []window
+		for _, n := range sizes {
+			js = append(js, window{ids: make([]int32, n)})
+		}
+		return js
+	}
+	many := make([]int, 40)
+	for i := range many {
+		many[i] = 1 + (i*37)%128
+	}
+	for _, tc := range []struct {
+		name             string
+		sizes            []int
+		maxRows, streams int
+		minBatches       int
+	}{
+		{"one window", []int{5}, 512, 2, 1},
+		{"two windows, two cores", []int{128, 3}, 512, 2, 2},
+		{"three windows, two cores", []int{128, 128, 128}, 512, 2, 2},
+		{"one core", []int{128, 128, 128, 128, 128}, 512, 1, 2},
+		{"many windows", many, 512, 2, 6},
+		{"many windows, four cores", many, 512, 4, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			jobs := mk(tc.sizes...)
+			bs := splitBatches(jobs, tc.maxRows, tc.streams)
+			if len(bs) < tc.minBatches {
+				t.Errorf("%d batches %v, want at least %d", len(bs), bs, tc.minBatches)
+			}
+			next := 0
+			for _, b := range bs {
+				if b.start != next || b.end <= b.start {
+					t.Fatalf("batches %v do not tile the %d windows", bs, len(jobs))
+				}
+				rows := 0
+				for _, j := range jobs[b.start:b.end] {
+					rows += len(j.ids)
+				}
+				if rows > tc.maxRows+MaxPieces {
+					t.Errorf("batch %v has %d rows, want at most about %d", b, rows, tc.maxRows)
+				}
+				next = b.end
+			}
+			if next != len(jobs) {
+				t.Fatalf("batches %v end at %d, want %d", bs, next, len(jobs))
+			}
+		})
 	}
 }
 

@@ -54,6 +54,7 @@ type workspace struct {
 	starts []int     // first row of each sequence, plus the total
 	rowID  []int32   // piece id of each row
 	rowPos []int32   // position of each row in its sequence
+	seqs   [][]int32 // the batch's sequences
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
