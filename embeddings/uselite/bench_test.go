@@ -241,3 +241,20 @@ func BenchmarkNew(b *testing.B) {
 	b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/(1<<20), "MB-heap")
 	runtime.KeepAlive(keep)
 }
+
+// BenchmarkEmbedQuery embeds one short search query per call, as a search
+// request does.
+func BenchmarkEmbedQuery(b *testing.B) {
+	e := encoder(b)
+	ctx := context.Background()
+	q := []string{"spiking neural networks for low-power event cameras"}
+	pieces := e.CountTokens(q[0])
+	for b.Loop() {
+		if _, err := e.Embed(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
+	b.ReportMetric(float64(pieces), "pieces/query")
+	b.ReportMetric(0, "ns/op")
+}
