@@ -337,4 +337,38 @@ func TestE2EBackupRestoreIdenticalAnswers(t *testing.T) {
 	if got, want := ready["papers"], float64(list.Total); got != want {
 		t.Errorf("the restored server holds %v papers, want %v", got, want)
 	}
+
+	// Offline: with the servers stopped, back up the directory itself and
+	// restore it over the other with --force, which keeps the replaced
+	// store beside it.
+	a.stop()
+	b.stop()
+	offline := filepath.Join(t.TempDir(), "offline.db")
+	if out, errOut, code := runBinary(t, "backup", "--data", dirA, offline); code != 0 || !strings.Contains(out, fmt.Sprintf("backed up %d papers", list.Total)) {
+		t.Fatalf("backup --data of a stopped directory: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runBinary(t, "restore", "--data", dirB, "--force", offline)
+	if code != 0 || !strings.Contains(out, "the replaced store is kept as") {
+		t.Fatalf("restore --force: exit %d\n%s%s", code, out, errOut)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dirB, "recommend.db.replaced-*"))
+	if len(kept) != 1 {
+		t.Errorf("replaced stores kept: %v, want one", kept)
+	}
+	// A damaged backup is refused and changes nothing.
+	damaged := filepath.Join(t.TempDir(), "damaged.db")
+	raw, err := os.ReadFile(offline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(damaged, raw[:len(raw)/3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(dataFile(dirB))
+	if _, errOut, code := runBinary(t, "restore", "--data", dirB, "--force", damaged); code == 0 || !strings.Contains(errOut, "does not check out") {
+		t.Errorf("restore of a truncated backup: exit %d, want a refusal:\n%s", code, errOut)
+	}
+	if now, _ := os.ReadFile(dataFile(dirB)); !bytes.Equal(now, before) {
+		t.Error("a refused restore changed the store")
+	}
 }

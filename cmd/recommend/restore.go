@@ -53,8 +53,7 @@ Flags:
 		if err := checkNotServing(path); err != nil {
 			return err
 		}
-		kept = fmt.Sprintf("%s.replaced-%s", path, time.Now().UTC().Format("20060102-150405"))
-		if err := os.Link(path, kept); err != nil {
+		if kept, err = keepReplaced(path); err != nil {
 			return fmt.Errorf("restore: keep the replaced store: %w", err)
 		}
 		opts = append(opts, store.AllowOverwrite())
@@ -77,6 +76,24 @@ Flags:
 		fmt.Fprintf(e.stdout, "the replaced store is kept as %s\n", kept)
 	}
 	return nil
+}
+
+// keepReplaced hard-links path to a new name beside it,
+// path.replaced-TIMESTAMP (with -2, -3, ... when restores come within the
+// same second), and returns that name.
+func keepReplaced(path string) (string, error) {
+	base := fmt.Sprintf("%s.replaced-%s", path, time.Now().UTC().Format("20060102-150405"))
+	name := base
+	for i := 2; ; i++ {
+		err := os.Link(path, name)
+		if err == nil {
+			return name, nil
+		}
+		if !errors.Is(err, os.ErrExist) || i > 1000 {
+			return "", err
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
 }
 
 // checkNotServing fails when another process (a running server) holds the
