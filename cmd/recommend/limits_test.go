@@ -147,7 +147,7 @@ func TestE2ERequestLimits(t *testing.T) {
 func TestE2EEmbedConcurrencyBound(t *testing.T) {
 	up := newUpstream(t, 16)
 	up.slow = 800 * time.Millisecond
-	s := startService(t, t.TempDir(), up.openaiFlags("--bundled=false", "--max-embed-concurrency", "1", "--embed-queue", "-1", "--openai-timeout", "10s")...)
+	s := startService(t, t.TempDir(), up.openaiFlags("--bundled=false", "--max-embed-concurrency", "1", "--embed-queue", "0", "--openai-timeout", "10s")...)
 	if a := request(t, "POST", s.URL+"/v1/papers", nil, map[string]any{"papers": testPapersN("q", 5)}); a.status != 200 {
 		t.Fatalf("seed: %d %s", a.status, a.body)
 	}

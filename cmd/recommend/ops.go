@@ -55,7 +55,7 @@ func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", httpapi.DefaultIdleTimeout, "how long an idle kept-alive connection stays open")
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", httpapi.DefaultMaxHeaderBytes, "largest request header in bytes")
 	fs.IntVar(&o.maxEmbed, "max-embed-concurrency", defaultMaxEmbed(), "embedding calls (search, adding papers, /v1/embeddings) that run at once; 0: no limit")
-	fs.IntVar(&o.embedQueue, "embed-queue", limit.DefaultMaxQueue, "embedding calls that may wait for a turn; beyond that they get 503 at once (-1: none wait)")
+	fs.IntVar(&o.embedQueue, "embed-queue", limit.DefaultMaxQueue, "embedding calls that may wait for a turn; beyond that they get 503 at once (0: none wait)")
 	fs.DurationVar(&o.embedTimeout, "embed-queue-timeout", limit.DefaultQueueTimeout, "how long an embedding call waits for its turn before it gets 503")
 	fs.BoolVar(&o.metrics, "metrics", true, "serve Prometheus metrics at /metrics (behind a key with --auth-reads)")
 }
@@ -81,9 +81,13 @@ func (o *opsFlags) wire(f *appFlags) {
 	if o.metrics {
 		f.metrics = metrics.New()
 	}
+	queue := o.embedQueue
+	if queue <= 0 {
+		queue = -1 // limit's "none"; its 0 means the default
+	}
 	f.limits = limit.Config{
 		MaxConcurrent: o.maxEmbed,
-		MaxQueue:      o.embedQueue,
+		MaxQueue:      queue,
 		QueueTimeout:  o.embedTimeout,
 		OnReject:      f.metrics.EmbedRejected,
 	}
