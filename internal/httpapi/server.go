@@ -1,7 +1,10 @@
 // Package httpapi serves recommend's HTTP API with echo: papers, related
 // papers, search, recommendations and OpenAI-compatible embeddings. Routes
 // live in one function (routes); handlers are built by functions that take
-// their dependencies; errors use one JSON shape (errors.go).
+// their dependencies; errors use one JSON shape (errors.go). API keys
+// (auth.go), the rate limit and server limits (limits.go), request metrics
+// (metrics.go) and the backup endpoint (admin.go) are middleware and
+// handlers like the rest.
 package httpapi
 
 import (
