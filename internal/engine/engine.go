@@ -147,6 +147,9 @@ func (e *Engine) Load(ctx context.Context) error {
 	}
 	err := e.store.Scan(model, func(p paper.Paper, vec []float32) error {
 		n++
+		// The store decodes a paper into substrings of one string: keep
+		// copies of what the indexes hold, not the whole record.
+		p.ID, p.Published = strings.Clone(p.ID), strings.Clone(p.Published)
 		e.setInfo(p)
 		if err := e.lex.Add(p.ID, e.text(p)); err != nil {
 			return err
