@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -42,7 +43,8 @@ import (
 // binary on it with --embedder openai pointed at that fake server
 // (synth.NewEmbeddingsHandler) and --bundled=false, then runs each endpoint
 // with each number of concurrent clients in RECOMMEND_LOAD_CLIENTS (default
-// "8,32") for RECOMMEND_LOAD_DURATION (default 10s): GET related and GET
+// "1,8,32": one client is the baseline without queueing) for
+// RECOMMEND_LOAD_DURATION (default 10s): GET related and GET
 // search in semantic and hybrid mode. Clients use net/http with keep-alive.
 // Search texts are 500 held-out titles, embedded once beforehand so that
 // the embeddings cache answers (the search/semantic/uncached line sends a
@@ -51,8 +53,10 @@ import (
 // It logs a table per line: requests/s, p50, p99 and max latency, errors
 // (any transport error, non-200 status, or a body without the expected
 // results; the test fails on any), the server's CPU time per request and
-// the test process's (the clients'), and the server's RSS; and the
-// server's start-up time and RSS at rest. Vectors of stored papers are
+// the test process's (the clients'), the server's RSS, its garbage
+// collections (from its /metrics) and the machine's load average at the
+// start (other work on a shared machine shows there); and the server's
+// start-up time and memory at rest. Vectors of stored papers are
 // synth's, query vectors the fake server's hashed bags of words: the work
 // per query is that of a real search, the relevance is not measured here.
 func TestLoad(t *testing.T) {
@@ -73,9 +77,9 @@ func TestLoad(t *testing.T) {
 	t.Logf("wrote %d papers of %d dimensions to the store in %v", cfg.papers, dims, time.Since(t0).Round(time.Millisecond))
 
 	t0 = time.Now()
-	s := startService(t, dir, "--embedder", "openai", "--openai-base-url", fake.URL+"/v1", "--model", model, "--bundled=false")
+	s := startLoadService(t, dir, "--embedder", "openai", "--openai-base-url", fake.URL+"/v1", "--model", model, "--bundled=false")
 	t.Logf("service ready with %d papers: start-up %v as logged, %v from process start", cfg.papers, s.ready, time.Since(t0).Round(time.Millisecond))
-	if strings.Contains(s.logs.String(), "have no vector for the model") {
+	if strings.Contains(s.logText(), "have no vector for the model") {
 		t.Fatalf("the service re-embedded stored papers: the store's model does not match --model %s", model)
 	}
 	pid := s.cmd.Process.Pid
@@ -93,7 +97,7 @@ func TestLoad(t *testing.T) {
 		queries = append(queries, c.Paper(cfg.papers+j).Title)
 	}
 	t0 = time.Now()
-	warm := runLoad(t, client, loadCell{name: "warm-up", clients: 8, total: len(queries)}, pid,
+	warm := runLoad(t, client, s.URL, loadCell{name: "warm-up", clients: 8, total: len(queries)}, pid,
 		func(_ *rand.Rand, i int) (string, func([]byte) error) {
 			return s.URL + "/v1/search?limit=10&mode=semantic&q=" + url.QueryEscape(queries[i]), wantResults(10, "")
 		})
@@ -125,7 +129,7 @@ func TestLoad(t *testing.T) {
 		{"search/hybrid", search("hybrid")},
 	} {
 		for _, n := range cfg.clients {
-			res := runLoad(t, client, loadCell{name: ep.name, clients: n, duration: cfg.duration}, pid, ep.next)
+			res := runLoad(t, client, s.URL, loadCell{name: ep.name, clients: n, duration: cfg.duration}, pid, ep.next)
 			t.Log(res)
 			results = append(results, res)
 		}
@@ -133,7 +137,7 @@ func TestLoad(t *testing.T) {
 	// New texts: each request embeds (one call to the fake server) and
 	// writes the cache.
 	var fresh sync.Map
-	res := runLoad(t, client, loadCell{name: "search/semantic/uncached", clients: 8, duration: cfg.duration}, pid,
+	res := runLoad(t, client, s.URL, loadCell{name: "search/semantic/uncached", clients: 8, duration: cfg.duration}, pid,
 		func(r *rand.Rand, i int) (string, func([]byte) error) {
 			q := fmt.Sprintf("%s %d", queries[r.IntN(len(queries))], r.Uint64())
 			if _, dup := fresh.LoadOrStore(q, true); dup {
@@ -147,11 +151,11 @@ func TestLoad(t *testing.T) {
 	peak := loadProcMemory(t, pid) + loadHeap(s.URL)
 	var table strings.Builder
 	fmt.Fprintf(&table, "load test: %d papers, %d dims, %v per line, GOMAXPROCS %d, %d CPUs\n", cfg.papers, dims, cfg.duration, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Fprintf(&table, "| endpoint | clients | requests | req/s | p50 ms | p99 ms | max ms | errors | server CPU ms/req | client CPU ms/req | server RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&table, "| endpoint | clients | requests | req/s | p50 ms | p99 ms | max ms | errors | server CPU ms/req | client CPU ms/req | server RSS MB | GCs | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
-		fmt.Fprintf(&table, "| %s | %d | %d | %.0f | %.2f | %.2f | %.1f | %d | %.2f | %.2f | %.0f |\n",
+		fmt.Fprintf(&table, "| %s | %d | %d | %.0f | %.2f | %.2f | %.1f | %d | %.2f | %.2f | %.0f | %d | %s |\n",
 			r.name, r.clients, r.requests, r.rate(), r.pct(0.5), r.pct(0.99), r.pct(1), r.errors,
-			r.perRequest(r.serverCPU), r.perRequest(r.clientCPU), float64(r.rssKB)/1024)
+			r.perRequest(r.serverCPU), r.perRequest(r.clientCPU), float64(r.rssKB)/1024, r.gcs, r.loadavg)
 	}
 	fmt.Fprintf(&table, "server start-up (logged): %v; memory at rest: %s; at the end: %s\n", s.ready, rest, peak)
 	t.Log("\n" + table.String())
@@ -171,7 +175,7 @@ type loadConfig struct {
 
 func loadConfigFromEnv(t *testing.T) loadConfig {
 	t.Helper()
-	cfg := loadConfig{papers: 100_000, duration: 10 * time.Second, clients: []int{8, 32}}
+	cfg := loadConfig{papers: 100_000, duration: 10 * time.Second, clients: []int{1, 8, 32}}
 	if v := os.Getenv("RECOMMEND_LOAD_PAPERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1000 {
@@ -274,6 +278,8 @@ type loadResult struct {
 	serverCPU time.Duration
 	clientCPU time.Duration
 	rssKB     int
+	gcs       int    // the server's garbage collections during the line
+	loadavg   string // the machine's 1-minute load average at the start
 }
 
 func (r loadResult) rate() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -293,14 +299,14 @@ func (r loadResult) perRequest(d time.Duration) float64 {
 }
 
 func (r loadResult) String() string {
-	return fmt.Sprintf("%-26s clients=%-3d requests=%-6d %7.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.1f ms  errors %d  server CPU %.2f ms/req  client CPU %.2f ms/req  server RSS %.0f MB",
+	return fmt.Sprintf("%-26s clients=%-3d requests=%-6d %7.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.1f ms  errors %d  server CPU %.2f ms/req  client CPU %.2f ms/req  server RSS %.0f MB  GCs %d  load avg %s",
 		r.name, r.clients, r.requests, r.rate(), r.pct(0.5), r.pct(0.99), r.pct(1), r.errors,
-		r.perRequest(r.serverCPU), r.perRequest(r.clientCPU), float64(r.rssKB)/1024)
+		r.perRequest(r.serverCPU), r.perRequest(r.clientCPU), float64(r.rssKB)/1024, r.gcs, r.loadavg)
 }
 
 // runLoad runs one cell: each client asks next for a URL and a check of the
 // answer's body, sends the GET and records its latency.
-func runLoad(t *testing.T, client *http.Client, cell loadCell, pid int, next func(r *rand.Rand, i int) (string, func([]byte) error)) loadResult {
+func runLoad(t *testing.T, client *http.Client, base string, cell loadCell, pid int, next func(r *rand.Rand, i int) (string, func([]byte) error)) loadResult {
 	t.Helper()
 	var (
 		mu      sync.Mutex
@@ -321,6 +327,8 @@ func runLoad(t *testing.T, client *http.Client, cell loadCell, pid int, next fun
 		counter++
 		return i, cell.total == 0 || i < cell.total
 	}
+	res.loadavg = loadAverage()
+	gc0 := loadMetric(base, "go_gc_duration_seconds_count")
 	srv0, cli0 := loadProcCPU(t, pid), loadSelfCPU()
 	start := time.Now()
 	for w := range cell.clients {
@@ -362,6 +370,7 @@ func runLoad(t *testing.T, client *http.Client, cell loadCell, pid int, next fun
 	res.requests = len(res.lat)
 	slices.Sort(res.lat)
 	res.rssKB = loadProcStatus(t, pid)["VmRSS"]
+	res.gcs = int(loadMetric(base, "go_gc_duration_seconds_count") - gc0)
 	return res
 }
 
@@ -454,31 +463,113 @@ func loadProcMemory(t *testing.T, pid int) string {
 // loadHeap returns the server's Go heap as its /metrics report it, or ""
 // when they do not.
 func loadHeap(base string) string {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return ""
-	}
-	var alloc, sys float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		name, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		switch name {
-		case "go_memstats_heap_alloc_bytes":
-			alloc, _ = strconv.ParseFloat(v, 64)
-		case "go_memstats_heap_sys_bytes":
-			sys, _ = strconv.ParseFloat(v, 64)
-		}
-	}
+	alloc, sys := loadMetric(base, "go_memstats_heap_alloc_bytes"), loadMetric(base, "go_memstats_heap_sys_bytes")
 	if alloc == 0 {
 		return ""
 	}
 	return fmt.Sprintf(", Go heap %.0f MB allocated of %.0f MB from the OS", alloc/1e6, sys/1e6)
+}
+
+// loadMetric returns the value of an unlabelled metric from the server's
+// /metrics, or 0 when it is not there.
+func loadMetric(base, name string) float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		if n, v, ok := strings.Cut(sc.Text(), " "); ok && n == name {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+// loadAverage is the machine's 1-minute load average, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+// loadService is a running recommend binary whose log goes to a file, not
+// a pipe: a test process busy with its clients must not hold the server up
+// on a full pipe (startService reads the log through one).
+type loadService struct {
+	cmd     *exec.Cmd
+	URL     string
+	ready   time.Duration
+	logPath string
+}
+
+func (s *loadService) logText() string {
+	b, _ := os.ReadFile(s.logPath)
+	return string(b)
+}
+
+// startLoadService starts `recommend serve` like startService and waits
+// for its "ready" line; it is stopped with SIGINT at the end of the test.
+func startLoadService(t *testing.T, dataDir string, args ...string) *loadService {
+	t.Helper()
+	s := &loadService{logPath: filepath.Join(t.TempDir(), "serve.log")}
+	logf, err := os.Create(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	full := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-format", "json", "--log-level", "info"}, args...)
+	s.cmd = exec.Command(binary, full...)
+	s.cmd.Stderr, s.cmd.Stdout = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start recommend: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { s.cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-exited
+			t.Errorf("recommend did not stop within 30s of SIGINT")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("recommend exited before it was ready:\n%s", s.logText())
+		case <-time.After(50 * time.Millisecond):
+		}
+		for line := range strings.Lines(s.logText()) {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			switch rec["msg"] {
+			case "listening":
+				s.URL, _ = rec["addr"].(string)
+			case "ready":
+				s.ready, _ = time.ParseDuration(fmt.Sprint(rec["startup"]))
+			}
+		}
+		if s.URL != "" && s.ready > 0 {
+			return s
+		}
+	}
+	t.Fatalf("recommend was not ready within 10 minutes:\n%s", s.logText())
+	return nil
 }
