@@ -126,6 +126,36 @@ func (e *Engine) semanticSide(vec []float32, n, rerank int, q Query, skip map[st
 	return out[:min(n, len(out))], nil
 }
 
+// bothSides runs the candidate searches of a hybrid query at the same time:
+// the lexical one on its own goroutine, the semantic one here. The lexical
+// search is single-threaded and the semantic scan's workers leave a core
+// idle now and then, so on an idle machine this takes the lexical time off
+// a hybrid query's latency (at 100k synthetic papers on 2 cores,
+// BenchmarkQuery's hybrid-vs-semantic p50 went from 1.73x to 1.45x for
+// related papers and from 1.59x to 1.33x for search); the CPU time is the
+// same.
+// A panic in the lexical search is returned as an error, not left to crash
+// the process from a goroutine no handler recovers.
+func bothSides(semantic func() ([]hit, error), lexical func() []hit) (sem, lex []hit, err error) {
+	var lexErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				lexErr = fmt.Errorf("engine: lexical search failed: %v", r)
+			}
+		}()
+		lex = lexical()
+	}()
+	sem, err = semantic()
+	<-done
+	if err == nil {
+		err = lexErr
+	}
+	return sem, lex, err
+}
+
 // Related returns the papers nearest to the stored paper id, never the paper
 // itself, best first.
 func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, error) {
@@ -154,14 +184,15 @@ func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, err
 		hits = lexHits(hs)
 	case Hybrid:
 		n := fusion.candidates(q.Limit)
-		sem, err := e.semanticSide(vec, n, fusion.rerank(n), q, skip)
+		sem, lex, err := bothSides(
+			func() ([]hit, error) { return e.semanticSide(vec, n, fusion.rerank(n), q, skip) },
+			func() []hit { hs, _ := e.lex.Similar(id, n, excl); return lexHits(hs) })
 		if err != nil {
 			return nil, err
 		}
-		lex, _ := e.lex.Similar(id, n, excl)
 		hits = fuse(
 			side{sem, e.cosineScorer(vec)},
-			side{lexHits(lex), func(ids []string) []float64 { s, _ := e.lex.ScoreSimilar(id, ids); return s }},
+			side{lex, func(ids []string) []float64 { s, _ := e.lex.ScoreSimilar(id, ids); return s }},
 			q.Limit, fusion.semanticWeight)
 	}
 	return e.results(hits)
@@ -198,14 +229,15 @@ func (e *Engine) Search(ctx context.Context, text string, q Query) ([]Result, er
 		return e.results(hits)
 	}
 	n := fusion.candidates(q.Limit)
-	sem, err := e.semanticSide(vs[0], n, fusion.rerank(n), q, nil)
+	sem, lex, err := bothSides(
+		func() ([]hit, error) { return e.semanticSide(vs[0], n, fusion.rerank(n), q, nil) },
+		func() []hit { return lexHits(e.lex.Search(text, n, excl)) })
 	if err != nil {
 		return nil, err
 	}
-	lex := e.lex.Search(text, n, excl)
 	hits := fuse(
 		side{sem, e.cosineScorer(vs[0])},
-		side{lexHits(lex), func(ids []string) []float64 { return e.lex.ScoreQuery(text, ids) }},
+		side{lex, func(ids []string) []float64 { return e.lex.ScoreQuery(text, ids) }},
 		q.Limit, fusion.semanticWeight)
 	return e.results(hits)
 }
@@ -274,14 +306,15 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 		return e.results(hits)
 	}
 	n := fusion.candidates(q.Limit)
-	sem, err := e.semanticSide(pos, n, fusion.rerank(n), q, skip)
+	sem, lex, err := bothSides(
+		func() ([]hit, error) { return e.semanticSide(pos, n, fusion.rerank(n), q, skip) },
+		func() []hit { return lexHits(e.lex.Recommend(positive, negative, n, excl)) })
 	if err != nil {
 		return nil, err
 	}
-	lex := e.lex.Recommend(positive, negative, n, excl)
 	hits := fuse(
 		side{sem, e.cosineScorer(pos)},
-		side{lexHits(lex), func(ids []string) []float64 { return e.lex.ScoreRecommend(positive, negative, ids) }},
+		side{lex, func(ids []string) []float64 { return e.lex.ScoreRecommend(positive, negative, ids) }},
 		q.Limit, fusion.semanticWeight)
 	return e.results(hits)
 }
