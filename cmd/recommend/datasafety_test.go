@@ -88,6 +88,7 @@ func TestE2EImportFailsHalfwayAndResumes(t *testing.T) {
 		}
 	}
 
+	up.waitIdle(t)
 	up.setPolicy(nil)
 	in0 := up.inputs.Load()
 	out, errOut, code = runBinary(t, args...)

@@ -52,6 +52,7 @@ type upstream struct {
 	policy func(n int64) fault // n counts requests from 1
 
 	requests atomic.Int64
+	inFlight atomic.Int64 // requests being handled
 	inputs   atomic.Int64 // inputs answered correctly
 	faults   [faultWrongDims + 1]atomic.Int64
 }
@@ -64,6 +65,19 @@ func newUpstream(t testing.TB, dims int) *upstream {
 	u.srv = httptest.NewServer(http.HandlerFunc(u.serve))
 	t.Cleanup(u.srv.Close)
 	return u
+}
+
+// waitIdle waits until no request is being handled, so that requests a
+// killed or failed client left behind are counted before the next step.
+func (u *upstream) waitIdle(t testing.TB) {
+	t.Helper()
+	time.Sleep(100 * time.Millisecond) // let requests still on the wire arrive
+	for deadline := time.Now().Add(10 * time.Second); u.inFlight.Load() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake upstream still handles %d requests after 10s", u.inFlight.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // baseURL is the value for --openai-base-url.
@@ -105,6 +119,8 @@ func (u *upstream) first(n int64, f fault) func(int64) fault {
 }
 
 func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
+	u.inFlight.Add(1)
+	defer u.inFlight.Add(-1)
 	n := u.requests.Add(1)
 	u.mu.Lock()
 	p := u.policy
