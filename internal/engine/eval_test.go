@@ -28,6 +28,7 @@ var evalEngine = sync.OnceValues(func() (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	evalDir = dir
 	st, err := store.Open(filepath.Join(dir, "eval.db"), nil)
 	if err != nil {
 		return nil, err
@@ -58,6 +59,17 @@ var evalEngine = sync.OnceValues(func() (*Engine, error) {
 	}
 	return e, nil
 })
+
+// evalDir is the evaluation engine's data directory, removed by TestMain.
+var evalDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if evalDir != "" {
+		os.RemoveAll(evalDir)
+	}
+	os.Exit(code)
+}
 
 func loadEval(t *testing.T) *Engine {
 	t.Helper()
