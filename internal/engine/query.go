@@ -360,7 +360,7 @@ func (e *Engine) Embed(ctx context.Context, texts []string) ([][]float32, int, e
 		return nil, 0, errs.Field("input", "input has %d items; the limit is %d", len(texts), MaxEmbedInputs)
 	}
 	tokens := 0
-	counter, _ := e.emb.(interface{ CountTokens(string) int })
+	counter, _ := e.emb.(embeddings.TokenCounter)
 	for i, t := range texts {
 		if t == "" {
 			return nil, 0, errs.Field("input", "input[%d] is empty", i)
