@@ -251,7 +251,7 @@ func (qc *queryCorpus) warm(b *testing.B) {
 	}
 	qc.qVecs = vs
 	for _, id := range qc.related {
-		v, ok := qc.e.index.Vector(id)
+		v, ok := qc.e.mem().vix.Vector(id)
 		if !ok {
 			b.Fatalf("no vector for %s", id)
 		}
@@ -369,7 +369,7 @@ func resultIDs(rs []Result, err error) ([]string, error) {
 	return ids, err
 }
 
-func hitIDs(hs []hit, err error) ([]string, error) {
+func hitIDs(hs []Hit, err error) ([]string, error) {
 	ids := make([]string, len(hs))
 	for i, h := range hs {
 		ids[i] = h.ID
@@ -396,7 +396,7 @@ func recallAt(k int, got, want []string) float64 {
 // each one's ratios to the lines run before it.
 func runQueryBenches(b *testing.B, qc *queryCorpus) {
 	ctx := context.Background()
-	col := qc.e.index.col
+	col := qc.e.mem().col
 	nr, ns := len(qc.related), len(qc.searches)
 	related := func(mode Mode, exact bool) func(int) ([]string, error) {
 		return func(j int) ([]string, error) {
@@ -452,7 +452,7 @@ func runQueryBenches(b *testing.B, qc *queryCorpus) {
 	lines = append(lines,
 		queryBench{name: "related/hybrid-parts/semantic-side", queries: nr, want: wantDepth,
 			op: func(j int) ([]string, error) {
-				return hitIDs(qc.e.semanticSide(qc.relVecs[j], depth, fusion.rerank(depth), Query{}, map[string]bool{qc.related[j]: true}))
+				return hitIDs(qc.e.semanticSide(ctx, qc.relVecs[j], depth, fusion.rerank(depth), Query{}, map[string]bool{qc.related[j]: true}))
 			}},
 		queryBench{name: "related/hybrid-parts/lexical-side", queries: nr, want: someHits,
 			op: func(j int) ([]string, error) {
@@ -461,7 +461,7 @@ func runQueryBenches(b *testing.B, qc *queryCorpus) {
 			}},
 		queryBench{name: "search/hybrid-parts/semantic-side", queries: ns, want: wantDepth,
 			op: func(j int) ([]string, error) {
-				return hitIDs(qc.e.semanticSide(qc.qVecs[j], depth, fusion.rerank(depth), Query{}, nil))
+				return hitIDs(qc.e.semanticSide(ctx, qc.qVecs[j], depth, fusion.rerank(depth), Query{}, nil))
 			}},
 		queryBench{name: "search/hybrid-parts/lexical-side", queries: ns, want: someHits,
 			op: func(j int) ([]string, error) {
@@ -469,9 +469,9 @@ func runQueryBenches(b *testing.B, qc *queryCorpus) {
 			}},
 		queryBench{name: "results-lookup", queries: nr, want: exactlyK,
 			op: func(j int) ([]string, error) {
-				hs := make([]hit, benchK)
+				hs := make([]Hit, benchK)
 				for i := range hs {
-					hs[i] = hit{ID: qc.related[(j+i)%nr]}
+					hs[i] = Hit{ID: qc.related[(j+i)%nr]}
 				}
 				return resultIDs(qc.e.results(hs))
 			}},
@@ -677,7 +677,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(float64(heap)/1e6, "heap-MB")
 			b.ReportMetric(float64(n*benchDims*4)/1e6, "vectors-MB")
 			if last != nil {
-				vs := last.index.vix.Stats()
+				vs := last.mem().vix.Stats()
 				b.ReportMetric(float64(vs.CodeBytes+vs.OverheadBytes)/1e6, "vecindex-MB")
 				b.ReportMetric(float64(last.lex.Stats().Bytes)/1e6, "lexical-est-MB")
 			}

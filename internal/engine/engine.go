@@ -1,5 +1,5 @@
 // Package engine is recommend's core: it keeps papers in the store of record,
-// their vectors in an in-memory index per embedding model, and answers
+// their vectors in an Index (in memory by default, or Weaviate), and answers
 // related-paper, search and recommendation queries. It knows nothing of HTTP.
 package engine
 
@@ -23,11 +23,14 @@ import (
 // The engine is given it in Config so that it needs no store package.
 
 // Store is the store of record the engine needs: durable papers and vectors
-// per model. internal/store implements it on bbolt.
+// per model. internal/store implements it on bbolt, internal/weaviate on a
+// Weaviate cluster.
 type Store interface {
 	PutPapers(papers []paper.Paper, model string, vectors [][]float32) error
 	PutVectors(model string, ids []string, vectors [][]float32) error
 	Get(id string) (paper.Paper, error)
+	// GetMany returns the papers of ids in order, leaving out unknown ids.
+	GetMany(ids []string) ([]paper.Paper, error)
 	Delete(id string) error
 	List(offset, limit int) ([]paper.Paper, int, error)
 	Count() (int, error)
@@ -37,6 +40,9 @@ type Store interface {
 // Config holds the engine's dependencies.
 type Config struct {
 	Store Store
+	// Index answers nearest-neighbour queries; nil means a MemIndex, filled
+	// from the store by Load.
+	Index Index
 	// NotFound is the store's sentinel error for an unknown ID.
 	NotFound error
 	// Embedder turns texts into vectors; wrap it in a cache so that nothing
@@ -60,7 +66,7 @@ type Engine struct {
 	batch    int
 	text     func(paper.Paper) string
 
-	index *semanticIndex
+	index Index
 	lex   *lexical.Index
 
 	// writeMu serialises writes so that the store and the index see them in
@@ -96,9 +102,12 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Text == nil {
 		cfg.Text = paper.Paper.Text
 	}
-	ix, err := newSemanticIndex(cfg.Embedder.Model(), cfg.Embedder.Dimensions())
-	if err != nil {
-		return nil, err
+	if cfg.Index == nil {
+		ix, err := NewMemIndex(cfg.Embedder.Model(), cfg.Embedder.Dimensions())
+		if err != nil {
+			return nil, err
+		}
+		cfg.Index = ix
 	}
 	return &Engine{
 		store:    cfg.Store,
@@ -107,7 +116,7 @@ func New(cfg Config) (*Engine, error) {
 		log:      cfg.Logger,
 		batch:    cfg.EmbedBatch,
 		text:     cfg.Text,
-		index:    ix,
+		index:    cfg.Index,
 		lex:      lexical.New(),
 		info:     map[string]docInfo{},
 	}, nil
@@ -122,8 +131,12 @@ func (e *Engine) Dimensions() int { return e.emb.Dimensions() }
 // Ready reports whether Load has finished.
 func (e *Engine) Ready() bool { return e.ready.Load() }
 
-// Len is the number of papers in the index.
-func (e *Engine) Len() int { return e.index.Len() }
+// Len is the number of papers the engine serves.
+func (e *Engine) Len() int {
+	e.infoMu.RLock()
+	defer e.infoMu.RUnlock()
+	return len(e.info)
+}
 
 // Load fills the index from the store. Papers that have no vector for the
 // engine's model (the model changed, or they were stored without one) are
@@ -196,7 +209,7 @@ func (e *Engine) Load(ctx context.Context) error {
 		}
 	}
 	e.ready.Store(true)
-	e.log.Info("index loaded", "model", model, "dimensions", e.Dimensions(), "papers", e.index.Len(), "duration", time.Since(start).Round(time.Millisecond))
+	e.log.Info("index loaded", "model", model, "dimensions", e.Dimensions(), "papers", e.Len(), "duration", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -368,10 +381,15 @@ func (e *Engine) Delete(id string) error {
 		return fmt.Errorf("engine: delete %q: %w", id, err)
 	}
 	e.mapping.invalidate()
-	e.index.Delete(id)
 	e.lex.Delete(id)
 	e.infoMu.Lock()
 	delete(e.info, id)
 	e.infoMu.Unlock()
+	// The store no longer has it: a failure here leaves a vector that no
+	// result can show (results are looked up in the store), so it is
+	// logged, not returned.
+	if err := e.index.Delete(context.Background(), id); err != nil {
+		e.log.Warn("delete from the index failed", "id", id, "err", err)
+	}
 	return nil
 }

@@ -216,13 +216,13 @@ func TestEvalFusionSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := fusion.candidates(10)
-		sem, err := e.index.Search(ctx, vs[0], n, false, nil)
+		sem, err := e.index.Search(ctx, vs[0], n, SearchOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		lex := lexHits(e.lex.Search(q, n, nil))
 		score := map[string]float64{}
-		for _, side := range [][]hit{sem, lex} {
+		for _, side := range [][]Hit{sem, lex} {
 			for r, h := range side {
 				score[h.ID] += 1 / float64(60+r+1)
 			}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"context"
 	"slices"
 
 	"github.com/recommend-dev/recommend/internal/errs"
@@ -65,13 +66,13 @@ func (f fusionConfig) rerank(n int) int { return 2 * n }
 // side is one ranker's view of a query: its own top candidates, and a way
 // to score any other document exactly.
 type side struct {
-	hits  []hit
-	score func(ids []string) []float64
+	hits  []Hit
+	score func(ids []string) ([]float64, error)
 }
 
 // fuse merges the candidates of two sides and ranks them by the weighted
 // sum of max-normalised scores, best first, at most k.
-func fuse(sem, lex side, k int, w float64) []hit {
+func fuse(sem, lex side, k int, w float64) ([]Hit, error) {
 	type cand struct {
 		id       string
 		sem, lex float64
@@ -106,14 +107,23 @@ func fuse(sem, lex side, k int, w float64) []hit {
 			needLex = append(needLex, c.id)
 		}
 	}
-	if len(needSem) > 0 && sem.score != nil {
-		for i, s := range sem.score(needSem) {
-			byID[needSem[i]].sem = s
+	for _, need := range []struct {
+		ids   []string
+		score func([]string) ([]float64, error)
+		set   func(c *cand, s float64)
+	}{
+		{needSem, sem.score, func(c *cand, s float64) { c.sem = s }},
+		{needLex, lex.score, func(c *cand, s float64) { c.lex = s }},
+	} {
+		if len(need.ids) == 0 || need.score == nil {
+			continue
 		}
-	}
-	if len(needLex) > 0 && lex.score != nil {
-		for i, s := range lex.score(needLex) {
-			byID[needLex[i]].lex = s
+		scores, err := need.score(need.ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, s := range scores {
+			need.set(byID[need.ids[i]], s)
 		}
 	}
 	var maxSem, maxLex float64
@@ -121,7 +131,7 @@ func fuse(sem, lex side, k int, w float64) []hit {
 		maxSem = max(maxSem, c.sem)
 		maxLex = max(maxLex, c.lex)
 	}
-	out := make([]hit, len(order))
+	out := make([]Hit, len(order))
 	for i, c := range order {
 		var s, l float64
 		if maxSem > 0 {
@@ -130,42 +140,28 @@ func fuse(sem, lex side, k int, w float64) []hit {
 		if maxLex > 0 {
 			l = c.lex / maxLex
 		}
-		out[i] = hit{ID: c.id, Score: w*s + (1-w)*l}
+		out[i] = Hit{ID: c.id, Score: w*s + (1-w)*l}
 	}
-	slices.SortStableFunc(out, func(a, b hit) int {
+	slices.SortStableFunc(out, func(a, b Hit) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	return out[:min(k, len(out))]
+	return out[:min(k, len(out))], nil
 }
 
 // lexHits converts the lexical index's hits.
-func lexHits(hs []lexical.Hit) []hit {
-	out := make([]hit, len(hs))
+func lexHits(hs []lexical.Hit) []Hit {
+	out := make([]Hit, len(hs))
 	for i, h := range hs {
-		out[i] = hit{ID: h.ID, Score: h.Score}
+		out[i] = Hit{ID: h.ID, Score: h.Score}
 	}
 	return out
 }
 
-// cosineScorer scores ids against q with the stored vectors; a missing
-// vector scores 0.
-func (e *Engine) cosineScorer(q []float32) func(ids []string) []float64 {
-	return func(ids []string) []float64 {
-		out := make([]float64, len(ids))
-		for i, id := range ids {
-			v, ok := e.index.vix.Vector(id) // read only: no copy needed
-			if !ok {
-				continue
-			}
-			var dot float32
-			for j, x := range v {
-				dot += x * q[j]
-			}
-			out[i] = float64(dot)
-		}
-		return out
-	}
+// cosineScorer scores ids against q with the index's stored vectors; a
+// missing vector scores 0.
+func (e *Engine) cosineScorer(ctx context.Context, q []float32) func(ids []string) ([]float64, error) {
+	return func(ids []string) ([]float64, error) { return e.index.Score(ctx, q, ids) }
 }

@@ -67,6 +67,18 @@ func (s *mapTestStore) Get(id string) (paper.Paper, error) {
 	return p, nil
 }
 
+func (s *mapTestStore) GetMany(ids []string) ([]paper.Paper, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []paper.Paper
+	for _, id := range ids {
+		if p, ok := s.papers[id]; ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 func (s *mapTestStore) Delete(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

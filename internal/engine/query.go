@@ -9,7 +9,6 @@ import (
 	"github.com/recommend-dev/recommend/embeddings"
 	"github.com/recommend-dev/recommend/internal/errs"
 	"github.com/recommend-dev/recommend/internal/paper"
-	"github.com/recommend-dev/recommend/internal/vecindex"
 )
 
 // Limits on queries.
@@ -91,39 +90,28 @@ func (e *Engine) exclude(q Query, skip map[string]bool) func(string) bool {
 	}
 }
 
-// maxPostFilter is the most ids of a query's own papers that semanticSide
-// drops from the index's results rather than through its exclude function.
-const maxPostFilter = 16
+// semanticSide returns the n papers nearest to vec by the index, best first,
+// without the ids in skip or papers outside the query's date range. rerank
+// is how many approximate candidates the index re-ranks exactly (0: its
+// default for n results).
+func (e *Engine) semanticSide(ctx context.Context, vec []float32, n, rerank int, q Query, skip map[string]bool) ([]Hit, error) {
+	return e.index.Search(ctx, vec, n, SearchOptions{
+		Exact:           q.Exact,
+		Rerank:          rerank,
+		Skip:            skip,
+		PublishedAfter:  q.PublishedAfter,
+		PublishedBefore: q.PublishedBefore,
+		Exclude:         e.exclude(q, skip),
+	})
+}
 
-// semanticSide returns the n papers nearest to vec by the semantic index,
-// best first, without the ids in skip or papers outside the query's date
-// range. rerank is how many int8 candidates the index re-ranks exactly (0:
-// its default for n results).
-//
-// Without a date range, the ids in skip are dropped from n+len(skip)
-// results rather than handed to the index as an exclude function: the index
-// calls that function on every candidate that beats its running threshold,
-// thousands per query at 100k papers, each a cache miss on the candidate's
-// id string; that was a quarter of the CPU time of a related-papers query
-// at 100k papers (BenchmarkQuery).
-func (e *Engine) semanticSide(vec []float32, n, rerank int, q Query, skip map[string]bool) ([]hit, error) {
-	if q.dated() || len(skip) > maxPostFilter {
-		return e.index.search(vec, n, vecindex.SearchOptions{Exact: q.Exact, Exclude: e.exclude(q, skip), Rerank: rerank})
-	}
-	if rerank > 0 {
-		rerank += len(skip)
-	}
-	hs, err := e.index.search(vec, n+len(skip), vecindex.SearchOptions{Exact: q.Exact, Rerank: rerank})
+// vector returns the stored vector of id.
+func (e *Engine) vector(ctx context.Context, id string) ([]float32, bool, error) {
+	vs, err := e.index.Vectors(ctx, []string{id})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out := hs[:0]
-	for _, h := range hs {
-		if !skip[h.ID] {
-			out = append(out, h)
-		}
-	}
-	return out[:min(n, len(out))], nil
+	return vs[0], vs[0] != nil, nil
 }
 
 // bothSides runs the candidate searches of a hybrid query at the same time:
@@ -136,7 +124,7 @@ func (e *Engine) semanticSide(vec []float32, n, rerank int, q Query, skip map[st
 // same.
 // A panic in the lexical search is returned as an error, not left to crash
 // the process from a goroutine no handler recovers.
-func bothSides(semantic func() ([]hit, error), lexical func() []hit) (sem, lex []hit, err error) {
+func bothSides(semantic func() ([]Hit, error), lexical func() []Hit) (sem, lex []Hit, err error) {
 	var lexErr error
 	done := make(chan struct{})
 	go func() {
@@ -165,16 +153,19 @@ func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, err
 	if err := e.checkReady(); err != nil {
 		return nil, err
 	}
-	vec, ok := e.index.Vector(id)
+	vec, ok, err := e.vector(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, errs.Errorf(errs.NotFound, "no paper with id %q", id)
 	}
 	skip := map[string]bool{id: true}
 	excl := e.exclude(q, skip)
-	var hits []hit
+	var hits []Hit
 	switch q.Mode {
 	case Semantic:
-		hs, err := e.semanticSide(vec, q.Limit, 0, q, skip)
+		hs, err := e.semanticSide(ctx, vec, q.Limit, 0, q, skip)
 		if err != nil {
 			return nil, err
 		}
@@ -185,15 +176,18 @@ func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, err
 	case Hybrid:
 		n := fusion.candidates(q.Limit)
 		sem, lex, err := bothSides(
-			func() ([]hit, error) { return e.semanticSide(vec, n, fusion.rerank(n), q, skip) },
-			func() []hit { hs, _ := e.lex.Similar(id, n, excl); return lexHits(hs) })
+			func() ([]Hit, error) { return e.semanticSide(ctx, vec, n, fusion.rerank(n), q, skip) },
+			func() []Hit { hs, _ := e.lex.Similar(id, n, excl); return lexHits(hs) })
 		if err != nil {
 			return nil, err
 		}
-		hits = fuse(
-			side{sem, e.cosineScorer(vec)},
-			side{lex, func(ids []string) []float64 { s, _ := e.lex.ScoreSimilar(id, ids); return s }},
+		hits, err = fuse(
+			side{sem, e.cosineScorer(ctx, vec)},
+			side{lex, func(ids []string) ([]float64, error) { s, _ := e.lex.ScoreSimilar(id, ids); return s, nil }},
 			q.Limit, fusion.semanticWeight)
+		if err != nil {
+			return nil, err
+		}
 	}
 	return e.results(hits)
 }
@@ -222,7 +216,7 @@ func (e *Engine) Search(ctx context.Context, text string, q Query) ([]Result, er
 		return nil, err
 	}
 	if q.Mode == Semantic {
-		hits, err := e.semanticSide(vs[0], q.Limit, 0, q, nil)
+		hits, err := e.semanticSide(ctx, vs[0], q.Limit, 0, q, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -230,15 +224,18 @@ func (e *Engine) Search(ctx context.Context, text string, q Query) ([]Result, er
 	}
 	n := fusion.candidates(q.Limit)
 	sem, lex, err := bothSides(
-		func() ([]hit, error) { return e.semanticSide(vs[0], n, fusion.rerank(n), q, nil) },
-		func() []hit { return lexHits(e.lex.Search(text, n, excl)) })
+		func() ([]Hit, error) { return e.semanticSide(ctx, vs[0], n, fusion.rerank(n), q, nil) },
+		func() []Hit { return lexHits(e.lex.Search(text, n, excl)) })
 	if err != nil {
 		return nil, err
 	}
-	hits := fuse(
-		side{sem, e.cosineScorer(vs[0])},
-		side{lex, func(ids []string) []float64 { return e.lex.ScoreQuery(text, ids) }},
+	hits, err := fuse(
+		side{sem, e.cosineScorer(ctx, vs[0])},
+		side{lex, func(ids []string) ([]float64, error) { return e.lex.ScoreQuery(text, ids), nil }},
 		q.Limit, fusion.semanticWeight)
+	if err != nil {
+		return nil, err
+	}
 	return e.results(hits)
 }
 
@@ -264,9 +261,13 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 			return nil, nil
 		}
 		sum := make([]float32, e.Dimensions())
+		vs, err := e.index.Vectors(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
 		for i, id := range ids {
-			v, ok := e.index.Vector(id)
-			if !ok {
+			v := vs[i]
+			if v == nil {
 				return nil, &errs.Error{Code: errs.NotFound, Param: fmt.Sprintf("%s[%d]", field, i), Message: fmt.Sprintf("%s[%d]: no paper with id %q", field, i, id)}
 			}
 			skip[id] = true
@@ -299,7 +300,7 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 		return []Result{}, nil
 	}
 	if q.Mode == Semantic {
-		hits, err := e.semanticSide(pos, q.Limit, 0, q, skip)
+		hits, err := e.semanticSide(ctx, pos, q.Limit, 0, q, skip)
 		if err != nil {
 			return nil, err
 		}
@@ -307,15 +308,18 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 	}
 	n := fusion.candidates(q.Limit)
 	sem, lex, err := bothSides(
-		func() ([]hit, error) { return e.semanticSide(pos, n, fusion.rerank(n), q, skip) },
-		func() []hit { return lexHits(e.lex.Recommend(positive, negative, n, excl)) })
+		func() ([]Hit, error) { return e.semanticSide(ctx, pos, n, fusion.rerank(n), q, skip) },
+		func() []Hit { return lexHits(e.lex.Recommend(positive, negative, n, excl)) })
 	if err != nil {
 		return nil, err
 	}
-	hits := fuse(
-		side{sem, e.cosineScorer(pos)},
-		side{lex, func(ids []string) []float64 { return e.lex.ScoreRecommend(positive, negative, ids) }},
+	hits, err := fuse(
+		side{sem, e.cosineScorer(ctx, pos)},
+		side{lex, func(ids []string) ([]float64, error) { return e.lex.ScoreRecommend(positive, negative, ids), nil }},
 		q.Limit, fusion.semanticWeight)
+	if err != nil {
+		return nil, err
+	}
 	return e.results(hits)
 }
 
@@ -328,17 +332,24 @@ func (e *Engine) checkReady() error {
 
 // results looks up the papers of hits. A paper deleted between the search
 // and the look-up is dropped.
-func (e *Engine) results(hits []hit) ([]Result, error) {
+func (e *Engine) results(hits []Hit) ([]Result, error) {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	ps, err := e.store.GetMany(ids)
+	if err != nil {
+		return nil, fmt.Errorf("engine: look up %d results: %w", len(ids), err)
+	}
+	byID := make(map[string]paper.Paper, len(ps))
+	for _, p := range ps {
+		byID[p.ID] = p
+	}
 	out := make([]Result, 0, len(hits))
 	for _, h := range hits {
-		p, err := e.store.Get(h.ID)
-		if err != nil {
-			if e.isNotFound(err) {
-				continue
-			}
-			return nil, fmt.Errorf("engine: look up result %q: %w", h.ID, err)
+		if p, ok := byID[h.ID]; ok {
+			out = append(out, Result{Paper: p, Score: h.Score})
 		}
-		out = append(out, Result{Paper: p, Score: h.Score})
 	}
 	return out, nil
 }

@@ -59,13 +59,13 @@ func TestSemanticSideSkip(t *testing.T) {
 			for s := range 1 + j%5 {
 				skip[c.ID((j*7919+s*31)%n)] = true
 			}
-			vec, _ := e.index.Vector(c.ID((j * 7919) % n))
+			vec, _ := e.mem().vix.Vector(c.ID((j * 7919) % n))
 			for _, k := range []int{1, 10, 50} {
-				got, err := e.semanticSide(vec, k, 0, Query{Exact: true}, skip)
+				got, err := e.semanticSide(context.Background(), vec, k, 0, Query{Exact: true}, skip)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := e.index.search(vec, k, vecindex.SearchOptions{Exact: true, Exclude: e.exclude(Query{}, skip)})
+				want, err := e.mem().search(vec, k, vecindex.SearchOptions{Exact: true, Exclude: e.exclude(Query{}, skip)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -129,10 +129,14 @@ func TestSemanticSideSkip(t *testing.T) {
 	}
 }
 
-func hitList(hs []hit) []string {
+func hitList(hs []Hit) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
 		out[i] = fmt.Sprintf("%s:%.5f", h.ID, h.Score)
 	}
 	return out
 }
+
+// mem returns the engine's in-memory index; tests and benchmarks that look
+// inside it use the default index.
+func (e *Engine) mem() *MemIndex { return e.index.(*MemIndex) }

@@ -433,6 +433,31 @@ func (s *Store) Get(id string) (paper.Paper, error) {
 	return p, err
 }
 
+// GetMany returns the papers with the given IDs, in order, in one read
+// transaction. Unknown IDs are left out.
+func (s *Store) GetMany(ids []string) ([]paper.Paper, error) {
+	out := make([]paper.Paper, 0, len(ids))
+	err := s.view(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketPapers)
+		for _, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			p, err := decodePaper([]byte(id), v)
+			if err != nil {
+				return s.corrupt("papers/%q: %v", id, err)
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Vector returns the vector of paper id for model, or an error wrapping
 // ErrNotFound when the model or the vector does not exist.
 func (s *Store) Vector(model, id string) ([]float32, error) {

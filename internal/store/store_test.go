@@ -678,3 +678,36 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestGetMany(t *testing.T) {
+	s := openTemp(t, nil)
+	r := rand.New(rand.NewPCG(7, 7))
+	ps := []paper.Paper{makePaper(r, "a"), makePaper(r, "b"), makePaper(r, "c")}
+	if err := s.PutPapers(ps, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ids  []string
+		want []string
+	}{
+		{nil, nil},
+		{[]string{"c", "a"}, []string{"c", "a"}},
+		{[]string{"nope", "b", "", "b"}, []string{"b", "b"}},
+	} {
+		got, err := s.GetMany(tc.ids)
+		if err != nil {
+			t.Fatalf("GetMany(%q): %v", tc.ids, err)
+		}
+		var gotIDs []string
+		for _, p := range got {
+			gotIDs = append(gotIDs, p.ID)
+			want, err := s.Get(p.ID)
+			if err != nil || !reflect.DeepEqual(p, want) {
+				t.Errorf("GetMany(%q) paper %s = %+v, want %+v as Get gives (%v)", tc.ids, p.ID, p, want, err)
+			}
+		}
+		if !reflect.DeepEqual(gotIDs, tc.want) {
+			t.Errorf("GetMany(%q) ids = %q, want %q", tc.ids, gotIDs, tc.want)
+		}
+	}
+}
