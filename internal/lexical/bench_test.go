@@ -54,7 +54,7 @@ func BenchmarkBuild100k(b *testing.B) { benchBuild(b) }
 // BenchmarkBuild100kNoBigrams is the same without bigrams.
 func BenchmarkBuild100kNoBigrams(b *testing.B) { benchBuild(b, WithBigramWeight(0)) }
 
-func benchBuild(b *testing.B, opts ...Option) {
+func benchBuildWith(b *testing.B, batch bool, opts ...Option) {
 	docs := newSynthCorpus(1).docs(benchDocs, 1)
 	ids := make([]string, len(docs))
 	for i := range ids {
@@ -70,9 +70,15 @@ func benchBuild(b *testing.B, opts ...Option) {
 		b.StartTimer()
 		cpu0 := cpuTime()
 		ix := New(opts...)
-		for i, d := range docs {
-			if err := ix.Add(ids[i], d); err != nil {
+		if batch {
+			if err := ix.AddBatch(ids, docs); err != nil {
 				b.Fatal(err)
+			}
+		} else {
+			for i, d := range docs {
+				if err := ix.Add(ids[i], d); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 		cpu += cpuTime() - cpu0
@@ -181,3 +187,9 @@ func BenchmarkScoreQuery100k(b *testing.B) {
 	}
 	reportCPU(b, cpu0)
 }
+
+// BenchmarkBuild100kBatch is BenchmarkBuild100k through AddBatch (all the
+// documents in one call).
+func BenchmarkBuild100kBatch(b *testing.B) { benchBuildWith(b, true) }
+
+func benchBuild(b *testing.B, opts ...Option) { benchBuildWith(b, false, opts...) }

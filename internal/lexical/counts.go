@@ -31,14 +31,20 @@ const (
 	countMinSize = 64
 )
 
-func (t *countTable) home(key uint64) int {
+// hashKey mixes a key's bits (murmur3's finaliser): its low bits pick a
+// slot of a countTable, its top bits a shard of a shardedCounts.
+func hashKey(key uint64) uint64 {
 	x := key
 	x ^= x >> 33
 	x *= 0xff51afd7ed558ccd
 	x ^= x >> 33
 	x *= 0xc4ceb9fe1a85ec53
 	x ^= x >> 33
-	return int(x & uint64(len(t.slots)-1))
+	return x
+}
+
+func (t *countTable) home(key uint64) int {
+	return int(hashKey(key) & uint64(len(t.slots)-1))
 }
 
 // find returns the slot of key and true, or the empty slot where it would
@@ -161,3 +167,43 @@ func (t *countTable) len() int { return t.n }
 
 // bytes returns the table's size in memory.
 func (t *countTable) bytes() int64 { return int64(len(t.slots))*8 + int64(len(t.big))*40 }
+
+// countShardBits sets the number of shards of a shardedCounts.
+const countShardBits = 8
+
+// countShards is the number of shards of a shardedCounts.
+const countShards = 1 << countShardBits
+
+// shardedCounts is a countTable split in countShards shards by the top
+// bits of the key's hash. A bulk insert sorts its keys by shard and fills
+// the shards on every core, one shard at a time, so that a shard's slots
+// stay in cache; and a table that grows copies one shard at a time, not
+// the whole table.
+type shardedCounts struct {
+	shards [countShards]countTable
+}
+
+// shardOf returns the shard of key.
+func shardOf(key uint64) int { return int(hashKey(key) >> (64 - countShardBits)) }
+
+func (s *shardedCounts) get(key uint64) uint32 { return s.shards[shardOf(key)].get(key) }
+func (s *shardedCounts) inc(key uint64)        { s.shards[shardOf(key)].inc(key) }
+func (s *shardedCounts) dec(key uint64)        { s.shards[shardOf(key)].dec(key) }
+
+// len returns the number of keys.
+func (s *shardedCounts) len() int {
+	n := 0
+	for i := range s.shards {
+		n += s.shards[i].n
+	}
+	return n
+}
+
+// bytes returns the table's size in memory.
+func (s *shardedCounts) bytes() int64 {
+	var n int64
+	for i := range s.shards {
+		n += s.shards[i].bytes()
+	}
+	return n
+}

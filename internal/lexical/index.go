@@ -2,7 +2,6 @@ package lexical
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -50,7 +49,7 @@ type Index struct {
 
 	uni   map[string]uint32 // word → unigram term
 	terms []termEntry       // by unigram term
-	biDF  countTable        // bigram key → document frequency
+	biDF  shardedCounts     // bigram key → document frequency
 
 	accums sync.Pool // *accum
 }
@@ -173,57 +172,15 @@ func (ix *Index) Add(id string, text string) error {
 
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if old, ok := ix.ids[id]; ok {
-		ix.removeLocked(old)
-	}
-	if len(ix.docs) >= maxOrd-1 {
-		ix.compactLocked()
-		if len(ix.docs) >= maxOrd-1 {
-			return fmt.Errorf("lexical: add %q: %w (%d documents)", id, ErrFull, ix.live)
-		}
-	}
-	slot := uint32(len(ix.docs))
-
-	d := docEntry{id: id}
-	ts := make([]uint32, 0, len(a.words)+len(a.extra))
-	for i, w := range a.words {
-		t := ix.unigramLocked(w)
-		ts = append(ts, t)
-		if ix.cfg.bigramWeight > 0 && i > 0 && !a.brk[i] && ts[i-1] <= bigramMaxTerm && t <= bigramMaxTerm {
-			d.bigrams = append(d.bigrams, bigramKey(ts[i-1], t))
-		}
+	d := prepDoc{nwords: len(a.words), brk: a.brk, toks: make([]uint32, 0, len(a.words)+len(a.extra))}
+	for _, w := range a.words {
+		d.toks = append(d.toks, ix.unigramLocked(w))
 	}
 	for _, w := range a.extra {
-		ts = append(ts, ix.unigramLocked(w))
+		d.toks = append(d.toks, ix.unigramLocked(w))
 	}
-	slices.Sort(ts)
-	for i := 0; i < len(ts); {
-		j := i + 1
-		for j < len(ts) && ts[j] == ts[i] {
-			j++
-		}
-		d.terms = append(d.terms, ts[i])
-		d.tfs = append(d.tfs, uint8(min(j-i, maxTF)))
-		i = j
-	}
-	d.terms, d.tfs = slices.Clip(d.terms), slices.Clip(d.tfs)
-	for i, t := range d.terms {
-		te := &ix.terms[t]
-		te.post = append(te.post, slot<<8|uint32(d.tfs[i]))
-	}
-	slices.Sort(d.bigrams)
-	d.bigrams = slices.Clip(d.bigrams)
-	for i, k := range d.bigrams {
-		if i == 0 || d.bigrams[i-1] != k {
-			ix.biDF.inc(k)
-		}
-	}
-	ix.docs = append(ix.docs, d)
-	ix.lens = append(ix.lens, float32(len(a.words)))
-	ix.ids[id] = slot
-	ix.live++
-	ix.totalLen += float64(len(a.words))
-	return nil
+	d.build(ix.cfg.bigramWeight > 0)
+	return ix.insertDocLocked(id, &d)
 }
 
 // unigramLocked returns the term of word w, creating it. Unigram terms are

@@ -1,0 +1,384 @@
+package lexical
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// batchChunk is how many documents AddBatch prepares before it inserts
+// them: it bounds the batch's scratch memory and the time one write lock
+// is held.
+var batchChunk = 4096
+
+// batchUnit is how many documents a worker takes from the chunk at a time.
+const batchUnit = 32
+
+// freshTerm marks a token whose word had no term when it was analysed; the
+// low bits index the document's fresh words.
+const freshTerm = 1 << 31
+
+// prepDoc is one document of a batch on its way into the index.
+type prepDoc struct {
+	// toks holds a term per kept word, then per extra (hyphenated whole)
+	// word; a word the vocabulary lacked is freshTerm|i, i indexing fresh.
+	toks   []uint32
+	brk    []bool // per word: a phrase break before it
+	nwords int
+	fresh  []string
+
+	// Filled by the second pass, from toks once every term is known.
+	terms   []uint32
+	tfs     []uint8
+	bigrams []uint64
+}
+
+// AddBatch indexes texts[i] under ids[i] for every i, with the same result
+// as calling Add on each in order (a later duplicate id replaces an earlier
+// one), but faster: the texts are analysed on every core (GOMAXPROCS
+// goroutines) and inserted a chunk of 4096 at a time under one write lock.
+// Readers wait for at most one chunk's insertion.
+//
+// The ids are checked first: an empty id is an error and nothing is added.
+// If the index fills up (ErrFull), the documents before the one that did
+// not fit stay indexed.
+func (ix *Index) AddBatch(ids, texts []string) error {
+	if len(ids) != len(texts) {
+		return fmt.Errorf("lexical: add batch: %d ids but %d texts", len(ids), len(texts))
+	}
+	for i, id := range ids {
+		if id == "" {
+			return fmt.Errorf("lexical: add batch: empty document ID at %d", i)
+		}
+	}
+	ix.reserve(len(ids))
+	sc := newBatchScratch(min(len(ids), batchChunk))
+	for lo := 0; lo < len(ids); lo += batchChunk {
+		hi := min(lo+batchChunk, len(ids))
+		ds := sc.docs[:hi-lo]
+		clear(ds)
+		ix.analyzeBatch(sc, texts[lo:hi], ds)
+		ix.mu.Lock()
+		ix.resolveLocked(ds)
+		ix.mu.Unlock()
+		ix.prepareBatch(sc, ds)
+		ix.mu.Lock()
+		err := ix.insertBatchLocked(sc, ids[lo:hi], ds)
+		ix.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchScratch is the memory one AddBatch call reuses from chunk to chunk.
+type batchScratch struct {
+	workers int
+	docs    []prepDoc
+	// buckets[w][s] holds the distinct bigram keys of the chunk's
+	// documents that worker w prepared, of shard s of the bigram table.
+	buckets [][countShards][]uint64
+	dead    []bool // per document: replaced by a later one of the chunk
+}
+
+func newBatchScratch(n int) *batchScratch {
+	w := max(1, runtime.GOMAXPROCS(0))
+	return &batchScratch{
+		workers: w,
+		docs:    make([]prepDoc, n),
+		buckets: make([][countShards][]uint64, w),
+		dead:    make([]bool, n),
+	}
+}
+
+// Grow reserves room for n more documents, as a hint before adding many:
+// the id map and the per-document tables are sized once instead of growing
+// step by step.
+func (ix *Index) Grow(n int) {
+	if n <= 0 {
+		return
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.docs = slices.Grow(ix.docs, n)
+	ix.lens = slices.Grow(ix.lens, n)
+	if len(ix.ids) == 0 {
+		ix.ids = make(map[string]uint32, n)
+	} else {
+		m := make(map[string]uint32, len(ix.ids)+n)
+		for k, v := range ix.ids {
+			m[k] = v
+		}
+		ix.ids = m
+	}
+}
+
+// reserve grows the per-document tables for n more documents when they
+// would otherwise have to grow several times over (a bulk load).
+func (ix *Index) reserve(n int) {
+	ix.mu.RLock()
+	short := cap(ix.docs)-len(ix.docs) < n && n >= batchChunk
+	ix.mu.RUnlock()
+	if short {
+		ix.Grow(n)
+	}
+}
+
+// runBatch runs f over [0, n) in units of batchUnit on at most workers
+// goroutines (the caller's included); w in f is the goroutine's number.
+func runBatch(workers, n int, f func(w, lo, hi int)) {
+	workers = max(1, min(workers, (n+batchUnit-1)/batchUnit))
+	var next atomic.Int64
+	runWorkers(workers, func(w int) {
+		for {
+			lo := int(next.Add(batchUnit)) - batchUnit
+			if lo >= n {
+				return
+			}
+			f(w, lo, min(lo+batchUnit, n))
+		}
+	})
+}
+
+// runWorkers runs f(0), ..., f(w-1) on w goroutines, the caller's included.
+func runWorkers(w int, f func(w int)) {
+	var wg sync.WaitGroup
+	for i := 1; i < w; i++ {
+		wg.Go(func() { f(i) })
+	}
+	f(0)
+	wg.Wait()
+}
+
+// analyzeBatch analyses texts into ds on every core, looking each word up
+// in the vocabulary under the read lock.
+func (ix *Index) analyzeBatch(sc *batchScratch, texts []string, ds []prepDoc) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var pool sync.Pool
+	runBatch(sc.workers, len(texts), func(_, lo, hi int) {
+		a, _ := pool.Get().(*analysis)
+		if a == nil {
+			a = new(analysis)
+		}
+		defer pool.Put(a)
+		for i := lo; i < hi; i++ {
+			analyze(texts[i], a)
+			d := &ds[i]
+			d.nwords = len(a.words)
+			d.toks = make([]uint32, 0, len(a.words)+len(a.extra))
+			d.brk = slices.Clone(a.brk)
+			for _, w := range a.words {
+				d.toks = append(d.toks, d.lookup(ix, w))
+			}
+			for _, w := range a.extra {
+				d.toks = append(d.toks, d.lookup(ix, w))
+			}
+		}
+	})
+}
+
+// lookup returns the term of w, or a fresh-term mark; ix.mu is read-locked.
+func (d *prepDoc) lookup(ix *Index, w string) uint32 {
+	if t, ok := ix.uni[w]; ok {
+		return t
+	}
+	d.fresh = append(d.fresh, w)
+	return freshTerm | uint32(len(d.fresh)-1)
+}
+
+// resolveLocked gives every fresh word its term, in document and text
+// order, so that terms are numbered as Add would number them.
+func (ix *Index) resolveLocked(ds []prepDoc) {
+	for i := range ds {
+		d := &ds[i]
+		if len(d.fresh) == 0 {
+			continue
+		}
+		for j, t := range d.toks {
+			if t&freshTerm != 0 {
+				d.toks[j] = ix.unigramLocked(d.fresh[t&^freshTerm])
+			}
+		}
+		d.fresh = nil
+	}
+}
+
+// prepareBatch builds each document's forward index (distinct terms with
+// their frequencies, sorted bigram keys) on every core, and sorts the
+// distinct bigram keys by shard into sc.buckets; it needs no lock.
+func (ix *Index) prepareBatch(sc *batchScratch, ds []prepDoc) {
+	bigrams := ix.cfg.bigramWeight > 0
+	for w := range sc.buckets {
+		for s := range sc.buckets[w] {
+			sc.buckets[w][s] = sc.buckets[w][s][:0]
+		}
+	}
+	runBatch(sc.workers, len(ds), func(w, lo, hi int) {
+		b := &sc.buckets[w]
+		for i := lo; i < hi; i++ {
+			d := &ds[i]
+			d.build(bigrams)
+			for j, k := range d.bigrams {
+				if j == 0 || d.bigrams[j-1] != k {
+					s := shardOf(k)
+					b[s] = append(b[s], k)
+				}
+			}
+		}
+	})
+}
+
+// build turns the document's tokens (every term known) into its forward
+// index: the sorted bigram keys (when bigrams is set) and the distinct
+// terms with their frequencies.
+func (d *prepDoc) build(bigrams bool) {
+	ts := d.toks
+	if bigrams {
+		for j := 1; j < d.nwords; j++ {
+			a, b := ts[j-1], ts[j]
+			if !d.brk[j] && a <= bigramMaxTerm && b <= bigramMaxTerm {
+				d.bigrams = append(d.bigrams, bigramKey(a, b))
+			}
+		}
+		slices.Sort(d.bigrams)
+		d.bigrams = slices.Clip(d.bigrams)
+	}
+	slices.Sort(ts)
+	n := 0
+	for j := range ts {
+		if j == 0 || ts[j] != ts[j-1] {
+			n++
+		}
+	}
+	d.terms = make([]uint32, 0, n)
+	d.tfs = make([]uint8, 0, n)
+	for j := 0; j < len(ts); {
+		k := j + 1
+		for k < len(ts) && ts[k] == ts[j] {
+			k++
+		}
+		d.terms = append(d.terms, ts[j])
+		d.tfs = append(d.tfs, uint8(min(k-j, maxTF)))
+		j = k
+	}
+	d.toks, d.brk = nil, nil
+}
+
+// insertBatchLocked adds the prepared documents of a chunk; ix.mu is held.
+// The result is what insertDocLocked on each in order would give: a
+// document whose id comes again later in the chunk takes a slot that is
+// freed at once. The postings and the bigram counts are filled on every
+// core: postings split by term, counts by shard.
+func (ix *Index) insertBatchLocked(sc *batchScratch, ids []string, ds []prepDoc) error {
+	if len(ix.docs)+len(ds) >= maxOrd-1 {
+		// Near the slot limit: one at a time, compacting as needed.
+		for i := range ds {
+			if err := ix.insertDocLocked(ids[i], &ds[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	base := uint32(len(ix.docs))
+	dead := sc.dead[:len(ds)]
+	clear(dead)
+	for i, id := range ids {
+		if old, ok := ix.ids[id]; ok {
+			if old >= base {
+				dead[old-base] = true
+			} else {
+				ix.removeLocked(old)
+			}
+		}
+		ix.ids[id] = base + uint32(i)
+	}
+	workers := sc.workers
+	var nextShard atomic.Int64
+	runWorkers(workers, func(w int) {
+		// Postings of the terms in blocks of 16 (a few cache lines of
+		// ix.terms) that fall to this worker.
+		for i := range ds {
+			if dead[i] {
+				continue
+			}
+			d := &ds[i]
+			slot := base + uint32(i)
+			for j, t := range d.terms {
+				if int(t>>4)%workers != w {
+					continue
+				}
+				te := &ix.terms[t]
+				te.post = append(te.post, slot<<8|uint32(d.tfs[j]))
+			}
+		}
+		for {
+			s := int(nextShard.Add(1) - 1)
+			if s >= countShards {
+				return
+			}
+			tab := &ix.biDF.shards[s]
+			for b := range sc.buckets {
+				for _, k := range sc.buckets[b][s] {
+					tab.inc(k)
+				}
+			}
+		}
+	})
+	for i := range ds {
+		d := &ds[i]
+		if dead[i] {
+			// Counted with the others above: take it back out.
+			for j, k := range d.bigrams {
+				if j == 0 || d.bigrams[j-1] != k {
+					ix.biDF.dec(k)
+				}
+			}
+			ix.docs = append(ix.docs, docEntry{})
+			ix.lens = append(ix.lens, 0)
+			continue
+		}
+		ix.docs = append(ix.docs, docEntry{id: ids[i], terms: d.terms, tfs: d.tfs, bigrams: d.bigrams})
+		ix.lens = append(ix.lens, float32(d.nwords))
+		ix.live++
+		ix.totalLen += float64(d.nwords)
+	}
+	return nil
+}
+
+// insertDocLocked adds one prepared document under id, replacing what id
+// had; ix.mu is held.
+func (ix *Index) insertDocLocked(id string, p *prepDoc) error {
+	if id == "" {
+		return errors.New("lexical: add: empty document ID")
+	}
+	if old, ok := ix.ids[id]; ok {
+		ix.removeLocked(old)
+	}
+	if len(ix.docs) >= maxOrd-1 {
+		ix.compactLocked()
+		if len(ix.docs) >= maxOrd-1 {
+			return fmt.Errorf("lexical: add %q: %w (%d documents)", id, ErrFull, ix.live)
+		}
+	}
+	slot := uint32(len(ix.docs))
+	for i, t := range p.terms {
+		te := &ix.terms[t]
+		te.post = append(te.post, slot<<8|uint32(p.tfs[i]))
+	}
+	for i, k := range p.bigrams {
+		if i == 0 || p.bigrams[i-1] != k {
+			ix.biDF.inc(k)
+		}
+	}
+	ix.docs = append(ix.docs, docEntry{id: id, terms: p.terms, tfs: p.tfs, bigrams: p.bigrams})
+	ix.lens = append(ix.lens, float32(p.nwords))
+	ix.ids[id] = slot
+	ix.live++
+	ix.totalLen += float64(p.nwords)
+	return nil
+}
