@@ -23,14 +23,18 @@ const freshTerm = 1 << 31
 
 // prepDoc is one document of a batch on its way into the index.
 type prepDoc struct {
-	// toks holds a term per kept word, then per extra (hyphenated whole)
-	// word; a word the vocabulary lacked is freshTerm|i, i indexing fresh.
-	toks   []uint32
-	brk    []bool // per word: a phrase break before it
-	nwords int
-	fresh  []string
+	nwords int // kept words: the document's length
 
-	// Filled by the second pass, from toks once every term is known.
+	// A document whose words all had terms when it was analysed gets its
+	// forward index at once. The others keep their tokens until every
+	// fresh word has a term: toks holds a term per kept word, then per
+	// extra (hyphenated whole) word, freshTerm|i for fresh[i].
+	toks  []uint32
+	brk   []bool // per word: a phrase break before it
+	fresh []string
+
+	// The forward index: distinct terms, their frequencies, and the
+	// sorted bigram keys (repeated as often as they occur).
 	terms   []uint32
 	tfs     []uint8
 	bigrams []uint64
@@ -39,8 +43,8 @@ type prepDoc struct {
 // AddBatch indexes texts[i] under ids[i] for every i, with the same result
 // as calling Add on each in order (a later duplicate id replaces an earlier
 // one), but faster: the texts are analysed on every core (GOMAXPROCS
-// goroutines) and inserted a chunk of 4096 at a time under one write lock.
-// Readers wait for at most one chunk's insertion.
+// goroutines) and inserted a chunk of 4096 at a time under one write lock,
+// also on every core. Readers wait for at most one chunk's insertion.
 //
 // The ids are checked first: an empty id is an error and nothing is added.
 // If the index fills up (ErrFull), the documents before the one that did
@@ -54,17 +58,22 @@ func (ix *Index) AddBatch(ids, texts []string) error {
 			return fmt.Errorf("lexical: add batch: empty document ID at %d", i)
 		}
 	}
-	ix.reserve(len(ids))
-	sc := newBatchScratch(min(len(ids), batchChunk))
+	sc := ix.getBatchScratch(min(len(ids), batchChunk))
+	defer func() {
+		clear(sc.docs) // no references to documents the index may drop
+		ix.batches.Put(sc)
+	}()
 	for lo := 0; lo < len(ids); lo += batchChunk {
 		hi := min(lo+batchChunk, len(ids))
 		ds := sc.docs[:hi-lo]
 		clear(ds)
-		ix.analyzeBatch(sc, texts[lo:hi], ds)
-		ix.mu.Lock()
-		ix.resolveLocked(ds)
-		ix.mu.Unlock()
-		ix.prepareBatch(sc, ds)
+		sc.resetBuckets()
+		if ix.analyzeBatch(sc, texts[lo:hi], ds) {
+			ix.mu.Lock()
+			ix.resolveLocked(ds)
+			ix.mu.Unlock()
+			ix.buildFresh(sc, ds)
+		}
 		ix.mu.Lock()
 		err := ix.insertBatchLocked(sc, ids[lo:hi], ds)
 		ix.mu.Unlock()
@@ -77,27 +86,53 @@ func (ix *Index) AddBatch(ids, texts []string) error {
 
 // batchScratch is the memory one AddBatch call reuses from chunk to chunk.
 type batchScratch struct {
-	workers int
 	docs    []prepDoc
-	// buckets[w][s] holds the distinct bigram keys of the chunk's
-	// documents that worker w prepared, of shard s of the bigram table.
-	buckets [][countShards][]uint64
+	workers []batchWorker
 	dead    []bool // per document: replaced by a later one of the chunk
 }
 
-func newBatchScratch(n int) *batchScratch {
-	w := max(1, runtime.GOMAXPROCS(0))
-	return &batchScratch{
-		workers: w,
-		docs:    make([]prepDoc, n),
-		buckets: make([][countShards][]uint64, w),
-		dead:    make([]bool, n),
+// batchWorker is one worker goroutine's scratch memory.
+type batchWorker struct {
+	a       analysis
+	toks    []uint32
+	bigrams []uint64
+	// buckets[s] holds the distinct bigram keys of shard s of the bigram
+	// table of the documents this worker built.
+	buckets [countShards][]uint64
+}
+
+// getBatchScratch returns scratch memory for n documents per chunk, from
+// an earlier AddBatch call if one is free: a bulk load calls AddBatch many
+// times, and the workers' buckets are large.
+func (ix *Index) getBatchScratch(n int) *batchScratch {
+	sc, _ := ix.batches.Get().(*batchScratch)
+	if sc == nil {
+		sc = &batchScratch{}
+	}
+	if w := max(1, runtime.GOMAXPROCS(0)); len(sc.workers) != w {
+		sc.workers = make([]batchWorker, w)
+	}
+	if cap(sc.docs) < n {
+		sc.docs = make([]prepDoc, n)
+		sc.dead = make([]bool, n)
+	}
+	sc.docs, sc.dead = sc.docs[:n], sc.dead[:n]
+	return sc
+}
+
+func (sc *batchScratch) resetBuckets() {
+	for w := range sc.workers {
+		b := &sc.workers[w].buckets
+		for s := range b {
+			b[s] = b[s][:0]
+		}
 	}
 }
 
-// Grow reserves room for n more documents, as a hint before adding many:
-// the id map and the per-document tables are sized once instead of growing
-// step by step.
+// Grow reserves room for n more documents, as a hint before adding many
+// (a bulk load): the id map and the per-document tables are sized once
+// instead of growing step by step. It copies the id map when the index is
+// not empty.
 func (ix *Index) Grow(n int) {
 	if n <= 0 {
 		return
@@ -106,26 +141,11 @@ func (ix *Index) Grow(n int) {
 	defer ix.mu.Unlock()
 	ix.docs = slices.Grow(ix.docs, n)
 	ix.lens = slices.Grow(ix.lens, n)
-	if len(ix.ids) == 0 {
-		ix.ids = make(map[string]uint32, n)
-	} else {
-		m := make(map[string]uint32, len(ix.ids)+n)
-		for k, v := range ix.ids {
-			m[k] = v
-		}
-		ix.ids = m
+	m := make(map[string]uint32, len(ix.ids)+n)
+	for k, v := range ix.ids {
+		m[k] = v
 	}
-}
-
-// reserve grows the per-document tables for n more documents when they
-// would otherwise have to grow several times over (a bulk load).
-func (ix *Index) reserve(n int) {
-	ix.mu.RLock()
-	short := cap(ix.docs)-len(ix.docs) < n && n >= batchChunk
-	ix.mu.RUnlock()
-	if short {
-		ix.Grow(n)
-	}
+	ix.ids = m
 }
 
 // runBatch runs f over [0, n) in units of batchUnit on at most workers
@@ -155,31 +175,49 @@ func runWorkers(w int, f func(w int)) {
 }
 
 // analyzeBatch analyses texts into ds on every core, looking each word up
-// in the vocabulary under the read lock.
-func (ix *Index) analyzeBatch(sc *batchScratch, texts []string, ds []prepDoc) {
+// in the vocabulary under the read lock, and builds the forward index of
+// every document whose words all have terms. It reports whether some
+// documents have fresh words.
+func (ix *Index) analyzeBatch(sc *batchScratch, texts []string, ds []prepDoc) bool {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	var pool sync.Pool
-	runBatch(sc.workers, len(texts), func(_, lo, hi int) {
-		a, _ := pool.Get().(*analysis)
-		if a == nil {
-			a = new(analysis)
-		}
-		defer pool.Put(a)
+	bigrams := ix.cfg.bigramWeight > 0
+	var fresh atomic.Bool
+	runBatch(len(sc.workers), len(texts), func(w, lo, hi int) {
+		bw := &sc.workers[w]
+		a := &bw.a
 		for i := lo; i < hi; i++ {
 			analyze(texts[i], a)
 			d := &ds[i]
 			d.nwords = len(a.words)
-			d.toks = make([]uint32, 0, len(a.words)+len(a.extra))
-			d.brk = slices.Clone(a.brk)
-			for _, w := range a.words {
-				d.toks = append(d.toks, d.lookup(ix, w))
+			toks := bw.toks[:0]
+			for _, word := range a.words {
+				toks = append(toks, d.lookup(ix, word))
 			}
-			for _, w := range a.extra {
-				d.toks = append(d.toks, d.lookup(ix, w))
+			for _, word := range a.extra {
+				toks = append(toks, d.lookup(ix, word))
 			}
+			bw.toks = toks
+			if len(d.fresh) > 0 {
+				d.toks, d.brk = slices.Clone(toks), slices.Clone(a.brk)
+				fresh.Store(true)
+				continue
+			}
+			bw.bigrams = d.build(toks, a.brk, bigrams, bw.bigrams)
+			bw.bucket(d)
 		}
 	})
+	return fresh.Load()
+}
+
+// bucket adds the document's distinct bigram keys to the worker's buckets.
+func (bw *batchWorker) bucket(d *prepDoc) {
+	for j, k := range d.bigrams {
+		if j == 0 || d.bigrams[j-1] != k {
+			s := shardOf(k)
+			bw.buckets[s] = append(bw.buckets[s], k)
+		}
+	}
 }
 
 // lookup returns the term of w, or a fresh-term mark; ix.mu is read-locked.
@@ -208,65 +246,62 @@ func (ix *Index) resolveLocked(ds []prepDoc) {
 	}
 }
 
-// prepareBatch builds each document's forward index (distinct terms with
-// their frequencies, sorted bigram keys) on every core, and sorts the
-// distinct bigram keys by shard into sc.buckets; it needs no lock.
-func (ix *Index) prepareBatch(sc *batchScratch, ds []prepDoc) {
+// buildFresh builds the forward index of the documents that had fresh
+// words, now resolved, on every core; it needs no lock.
+func (ix *Index) buildFresh(sc *batchScratch, ds []prepDoc) {
 	bigrams := ix.cfg.bigramWeight > 0
-	for w := range sc.buckets {
-		for s := range sc.buckets[w] {
-			sc.buckets[w][s] = sc.buckets[w][s][:0]
-		}
-	}
-	runBatch(sc.workers, len(ds), func(w, lo, hi int) {
-		b := &sc.buckets[w]
+	runBatch(len(sc.workers), len(ds), func(w, lo, hi int) {
+		bw := &sc.workers[w]
 		for i := lo; i < hi; i++ {
 			d := &ds[i]
-			d.build(bigrams)
-			for j, k := range d.bigrams {
-				if j == 0 || d.bigrams[j-1] != k {
-					s := shardOf(k)
-					b[s] = append(b[s], k)
-				}
+			if d.toks == nil {
+				continue
 			}
+			bw.bigrams = d.build(d.toks, d.brk, bigrams, bw.bigrams)
+			d.toks, d.brk = nil, nil
+			bw.bucket(d)
 		}
 	})
 }
 
-// build turns the document's tokens (every term known) into its forward
-// index: the sorted bigram keys (when bigrams is set) and the distinct
-// terms with their frequencies.
-func (d *prepDoc) build(bigrams bool) {
-	ts := d.toks
+// build makes the document's forward index from its tokens (every term
+// known; toks is sorted in place): the sorted bigram keys (when bigrams is
+// set) and the distinct terms with their frequencies. scratch is memory
+// to reuse for the bigrams, returned for the next call.
+func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool, scratch []uint64) []uint64 {
 	if bigrams {
+		bs := scratch[:0]
 		for j := 1; j < d.nwords; j++ {
-			a, b := ts[j-1], ts[j]
-			if !d.brk[j] && a <= bigramMaxTerm && b <= bigramMaxTerm {
-				d.bigrams = append(d.bigrams, bigramKey(a, b))
+			a, b := toks[j-1], toks[j]
+			if !brk[j] && a <= bigramMaxTerm && b <= bigramMaxTerm {
+				bs = append(bs, bigramKey(a, b))
 			}
 		}
-		slices.Sort(d.bigrams)
-		d.bigrams = slices.Clip(d.bigrams)
+		if len(bs) > 0 {
+			slices.Sort(bs)
+			d.bigrams = slices.Clone(bs)
+		}
+		scratch = bs
 	}
-	slices.Sort(ts)
+	slices.Sort(toks)
 	n := 0
-	for j := range ts {
-		if j == 0 || ts[j] != ts[j-1] {
+	for j := range toks {
+		if j == 0 || toks[j] != toks[j-1] {
 			n++
 		}
 	}
 	d.terms = make([]uint32, 0, n)
 	d.tfs = make([]uint8, 0, n)
-	for j := 0; j < len(ts); {
+	for j := 0; j < len(toks); {
 		k := j + 1
-		for k < len(ts) && ts[k] == ts[j] {
+		for k < len(toks) && toks[k] == toks[j] {
 			k++
 		}
-		d.terms = append(d.terms, ts[j])
+		d.terms = append(d.terms, toks[j])
 		d.tfs = append(d.tfs, uint8(min(k-j, maxTF)))
 		j = k
 	}
-	d.toks, d.brk = nil, nil
+	return scratch
 }
 
 // insertBatchLocked adds the prepared documents of a chunk; ix.mu is held.
@@ -297,7 +332,7 @@ func (ix *Index) insertBatchLocked(sc *batchScratch, ids []string, ds []prepDoc)
 		}
 		ix.ids[id] = base + uint32(i)
 	}
-	workers := sc.workers
+	workers := len(sc.workers)
 	var nextShard atomic.Int64
 	runWorkers(workers, func(w int) {
 		// Postings of the terms in blocks of 16 (a few cache lines of
@@ -322,8 +357,8 @@ func (ix *Index) insertBatchLocked(sc *batchScratch, ids []string, ds []prepDoc)
 				return
 			}
 			tab := &ix.biDF.shards[s]
-			for b := range sc.buckets {
-				for _, k := range sc.buckets[b][s] {
+			for b := range sc.workers {
+				for _, k := range sc.workers[b].buckets[s] {
 					tab.inc(k)
 				}
 			}

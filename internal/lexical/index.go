@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -51,7 +52,8 @@ type Index struct {
 	terms []termEntry       // by unigram term
 	biDF  shardedCounts     // bigram key → document frequency
 
-	accums sync.Pool // *accum
+	accums  sync.Pool // *accum
+	batches sync.Pool // *batchScratch
 }
 
 // docEntry is the forward index of one document.
@@ -172,14 +174,15 @@ func (ix *Index) Add(id string, text string) error {
 
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	d := prepDoc{nwords: len(a.words), brk: a.brk, toks: make([]uint32, 0, len(a.words)+len(a.extra))}
+	d := prepDoc{nwords: len(a.words)}
+	toks := make([]uint32, 0, len(a.words)+len(a.extra))
 	for _, w := range a.words {
-		d.toks = append(d.toks, ix.unigramLocked(w))
+		toks = append(toks, ix.unigramLocked(w))
 	}
 	for _, w := range a.extra {
-		d.toks = append(d.toks, ix.unigramLocked(w))
+		toks = append(toks, ix.unigramLocked(w))
 	}
-	d.build(ix.cfg.bigramWeight > 0)
+	d.build(toks, a.brk, ix.cfg.bigramWeight > 0, nil)
 	return ix.insertDocLocked(id, &d)
 }
 
@@ -189,6 +192,8 @@ func (ix *Index) unigramLocked(w string) uint32 {
 	if t, ok := ix.uni[w]; ok {
 		return t
 	}
+	// w is a substring of an analysed text: keep a copy, not the text.
+	w = strings.Clone(w)
 	ix.terms = append(ix.terms, termEntry{word: w})
 	t := uint32(len(ix.terms) - 1)
 	ix.uni[w] = t

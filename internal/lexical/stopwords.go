@@ -42,3 +42,38 @@ func isStopWord(w string) bool {
 	_, ok := stopWords[w]
 	return ok
 }
+
+// maxStopLen is the length of the longest stop word.
+const maxStopLen = 15
+
+// stopSigs[len][first letter] has bit (last letter) set when a stop word
+// of that length begins and ends with those letters: most words are
+// rejected by it without a map look-up.
+var stopSigs = func() *[maxStopLen + 1][26]uint32 {
+	var sig [maxStopLen + 1][26]uint32
+	for w := range stopWords {
+		if len(w) > maxStopLen {
+			panic("lexical: stop word " + w + " is longer than maxStopLen")
+		}
+		first, last := w[0]-'a', w[len(w)-1]-'a'
+		if first >= 26 || last >= 26 {
+			panic("lexical: stop word " + w + " does not begin and end with a letter a-z")
+		}
+		sig[len(w)][first] |= 1 << last
+	}
+	return &sig
+}()
+
+// isStopWordBytes is isStopWord on bytes.
+func isStopWordBytes(w []byte) bool {
+	n := len(w)
+	if n == 0 || n > maxStopLen {
+		return false
+	}
+	first, last := w[0]-'a', w[n-1]-'a'
+	if first >= 26 || last >= 26 || stopSigs[n][first]&(1<<last) == 0 {
+		return false
+	}
+	_, ok := stopWords[string(w)]
+	return ok
+}

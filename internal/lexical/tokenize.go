@@ -1,7 +1,7 @@
 package lexical
 
 import (
-	"strings"
+	"bytes"
 	"unicode"
 	"unicode/utf8"
 )
@@ -13,7 +13,9 @@ const maxTokenBytes = 64
 // analysis is the result of analysing one text.
 type analysis struct {
 	// words are the kept words in text order, stemmed. Bigrams join
-	// neighbours.
+	// neighbours. They and extra are substrings of one string per text,
+	// so that analysis allocates once per text, not once per word: clone
+	// a word that outlives the text's other words (a new term).
 	words []string
 	// brk[i] reports a phrase break (punctuation, a dropped word) between
 	// words[i-1] and words[i]; no bigram spans a break.
@@ -21,12 +23,35 @@ type analysis struct {
 	// extra holds whole hyphenated words ("bio-inspired"): unigrams that
 	// take no part in bigrams, since their parts are in words.
 	extra []string
+
+	// buf holds the bytes of every word and extra word; wspan and xspan
+	// their offsets, made into words and extra at the end.
+	buf          []byte
+	wspan, xspan []span
+	scan         []byte // the scanner's buffer, kept for the next text
 }
+
+// span is a word's offsets in analysis.buf.
+type span struct{ lo, hi int32 }
 
 func (a *analysis) reset() {
 	a.words = a.words[:0]
 	a.brk = a.brk[:0]
 	a.extra = a.extra[:0]
+	a.buf = a.buf[:0]
+	a.wspan = a.wspan[:0]
+	a.xspan = a.xspan[:0]
+}
+
+// finish makes words and extra from the spans, with one string.
+func (a *analysis) finish() {
+	text := string(a.buf)
+	for _, sp := range a.wspan {
+		a.words = append(a.words, text[sp.lo:sp.hi])
+	}
+	for _, sp := range a.xspan {
+		a.extra = append(a.extra, text[sp.lo:sp.hi])
+	}
 }
 
 // Tokenize returns the unigram terms that the index derives from text: the
@@ -57,14 +82,19 @@ func Tokenize(text string) []string {
 // analyze fills a (after resetting it) with the terms of text.
 func analyze(text string, a *analysis) {
 	a.reset()
-	s := scanner{a: a}
+	s := scanner{a: a, buf: a.scan[:0]}
 	s.run(text)
+	a.scan = s.buf[:0]
+	a.finish()
 }
 
 type scanner struct {
-	a     *analysis
-	buf   []byte   // the part being built, lower-cased and folded
-	parts []string // finished parts of the current (hyphenated) word
+	a   *analysis
+	buf []byte // the part being built, lower-cased and folded
+	// parts holds the finished parts of the current (hyphenated) word,
+	// their bytes in partBuf.
+	parts   []span
+	partBuf []byte
 	// brk is set when a break (punctuation, dropped word) happened since
 	// the last kept word.
 	brk bool
@@ -75,6 +105,22 @@ type scanner struct {
 func (s *scanner) run(text string) {
 	i := 0
 	for i < len(text) {
+		// Fast paths for the common bytes: runs of lower-case letters, and
+		// a space (which ends a word without a phrase break).
+		switch c := text[i]; {
+		case c >= 'a' && c <= 'z':
+			j := i + 1
+			for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
+				j++
+			}
+			s.buf = append(s.buf, text[i:j]...)
+			i = j
+			continue
+		case c == ' ':
+			s.endWord()
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		if s.appendWordRune(r) {
 			i += size
@@ -220,9 +266,13 @@ func (s *scanner) endPart() {
 	if len(s.buf) == 0 {
 		return
 	}
-	s.parts = append(s.parts, string(s.buf))
+	lo := len(s.partBuf)
+	s.partBuf = append(s.partBuf, s.buf...)
+	s.parts = append(s.parts, span{int32(lo), int32(len(s.partBuf))})
 	s.buf = s.buf[:0]
 }
+
+func (s *scanner) part(i int) []byte { return s.partBuf[s.parts[i].lo:s.parts[i].hi] }
 
 func (s *scanner) endWord() {
 	s.endPart()
@@ -230,43 +280,61 @@ func (s *scanner) endWord() {
 	case 0:
 		return
 	case 1:
-		s.emit(s.parts[0])
+		s.emit(s.part(0))
 	default:
-		for _, p := range s.parts {
-			s.emit(p)
+		for i := range s.parts {
+			s.emit(s.part(i))
 		}
+		// The whole word, its last part stemmed, goes to a.buf.
+		a := s.a
+		lo := len(a.buf)
 		last := len(s.parts) - 1
-		if !s.hasDigit {
-			s.parts[last] = stem(s.parts[last])
+		for i := range last {
+			a.buf = append(a.buf, s.part(i)...)
+			a.buf = append(a.buf, '-')
 		}
-		if whole := strings.Join(s.parts, "-"); len(whole) <= maxTokenBytes {
-			s.a.extra = append(s.a.extra, whole)
+		lastLo := len(a.buf)
+		a.buf = append(a.buf, s.part(last)...)
+		if !s.hasDigit {
+			a.buf = a.buf[:lastLo+len(stemBytes(a.buf[lastLo:]))]
+		}
+		if len(a.buf)-lo <= maxTokenBytes {
+			a.xspan = append(a.xspan, span{int32(lo), int32(len(a.buf))})
+		} else {
+			a.buf = a.buf[:lo]
 		}
 	}
 	s.parts = s.parts[:0]
+	s.partBuf = s.partBuf[:0]
 	s.hasDigit = false
 }
 
 // emit adds one word (a whole word or a part of a hyphenated one).
-func (s *scanner) emit(w string) {
-	if len(w) > maxTokenBytes || utf8.RuneCountInString(w) < 2 || isStopWord(w) {
+func (s *scanner) emit(w []byte) {
+	if len(w) > maxTokenBytes || len(w) < 8 && utf8.RuneCount(w) < 2 || isStopWordBytes(w) {
 		s.brk = true
 		return
 	}
+	a := s.a
+	lo := len(a.buf)
+	a.buf = append(a.buf, w...)
 	if !hasDigit(w) {
-		if w = stem(w); isStopWord(w) {
+		w = stemBytes(a.buf[lo:])
+		a.buf = a.buf[:lo+len(w)]
+		if isStopWordBytes(w) {
+			a.buf = a.buf[:lo]
 			s.brk = true
 			return
 		}
 	}
-	s.a.words = append(s.a.words, w)
-	s.a.brk = append(s.a.brk, s.brk || len(s.a.words) == 1)
+	a.wspan = append(a.wspan, span{int32(lo), int32(len(a.buf))})
+	a.brk = append(a.brk, s.brk || len(a.wspan) == 1)
 	s.brk = false
 }
 
-func hasDigit(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if w[i] >= '0' && w[i] <= '9' {
+func hasDigit(w []byte) bool {
+	for _, c := range w {
+		if c >= '0' && c <= '9' {
 			return true
 		}
 	}
@@ -277,18 +345,23 @@ func hasDigit(w string) bool {
 // rule): sses → ss; ches, shes, xes → ch, sh, x; ies → y; s → "" except
 // after s, u or i. Words of three letters or fewer are left alone ("gas",
 // "bus"), and so are "series" and "species".
-func stem(w string) string {
+func stem(w string) string { return string(stemBytes([]byte(w))) }
+
+// stemBytes is stem on a word's bytes, in place: it returns a prefix of w,
+// whose last byte it may have changed (ies → y).
+func stemBytes(w []byte) []byte {
 	n := len(w)
-	if n <= 3 || w[n-1] != 's' || utf8.RuneCountInString(w) <= 3 || w == "series" || w == "species" {
+	if n <= 3 || w[n-1] != 's' || utf8.RuneCount(w) <= 3 || string(w) == "series" || string(w) == "species" {
 		return w
 	}
 	switch {
-	case strings.HasSuffix(w, "sses"):
+	case bytes.HasSuffix(w, []byte("sses")):
 		return w[:n-2]
-	case strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "xes"):
+	case bytes.HasSuffix(w, []byte("ches")) || bytes.HasSuffix(w, []byte("shes")) || bytes.HasSuffix(w, []byte("xes")):
 		return w[:n-2]
-	case strings.HasSuffix(w, "ies") && n > 4 && w[n-4] != 'e' && w[n-4] != 'a':
-		return w[:n-3] + "y"
+	case bytes.HasSuffix(w, []byte("ies")) && n > 4 && w[n-4] != 'e' && w[n-4] != 'a':
+		w[n-3] = 'y'
+		return w[:n-2]
 	}
 	switch w[n-2] {
 	case 's', 'u', 'i':
