@@ -358,9 +358,7 @@ func (ix *Index) insertBatchLocked(sc *batchScratch, ids []string, ds []prepDoc)
 			}
 			tab := &ix.biDF.shards[s]
 			for b := range sc.workers {
-				for _, k := range sc.workers[b].buckets[s] {
-					tab.inc(k)
-				}
+				tab.incAll(sc.workers[b].buckets[s])
 			}
 		}
 	})

@@ -24,6 +24,7 @@ type countTable struct {
 	slots []uint64
 	n     int
 	big   map[uint64]uint32
+	sink  uint64 // keeps incAll's early reads from being optimised away
 }
 
 const (
@@ -53,8 +54,13 @@ func (t *countTable) find(key uint64) (int, bool) {
 	if len(t.slots) == 0 {
 		return -1, false
 	}
+	return t.findFrom(key, t.home(key))
+}
+
+// findFrom is find from slot i, the key's home.
+func (t *countTable) findFrom(key uint64, i int) (int, bool) {
 	mask := len(t.slots) - 1
-	for i := t.home(key); ; i = (i + 1) & mask {
+	for ; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
 			return i, false
@@ -84,6 +90,48 @@ func (t *countTable) inc(key uint64) {
 		t.resize(max(countMinSize, 2*len(t.slots)))
 	}
 	i, ok := t.find(key)
+	t.incAt(key, i, ok)
+}
+
+// incGroup is how many keys incAll looks up at once.
+const incGroup = 16
+
+// incAll adds one to the count of each of keys. It grows the table once
+// for all of them, then reads the home slots of incGroup keys at a time
+// before it updates any: the reads, independent of each other, overlap in
+// the memory system instead of waiting for one cache miss after another.
+func (t *countTable) incAll(keys []uint64) {
+	if len(keys) == 0 {
+		return
+	}
+	size := max(countMinSize, len(t.slots))
+	for (t.n+len(keys))*4 > size*3 {
+		size *= 2
+	}
+	if size != len(t.slots) {
+		t.resize(size)
+	}
+	var homes [incGroup]int
+	var sink uint64
+	for len(keys) > 0 {
+		g := keys[:min(incGroup, len(keys))]
+		keys = keys[len(g):]
+		for j, k := range g {
+			h := t.home(k)
+			homes[j] = h
+			sink += t.slots[h]
+		}
+		for j, k := range g {
+			i, ok := t.findFrom(k, homes[j])
+			t.incAt(k, i, ok)
+		}
+	}
+	t.sink = sink
+}
+
+// incAt adds one to the count of key, found (ok) in slot i or to be put
+// there.
+func (t *countTable) incAt(key uint64, i int, ok bool) {
 	if !ok {
 		t.slots[i] = key<<16 | 1
 		t.n++

@@ -31,7 +31,11 @@ func TestCountTable(t *testing.T) {
 	for range 40000 {
 		k := keys[r.IntN(len(keys))]
 		if r.IntN(3) > 0 {
-			tab.inc(k)
+			if r.IntN(2) == 0 {
+				tab.inc(k)
+			} else {
+				tab.incAll([]uint64{k}) // one key of a group
+			}
 			model[k]++
 		} else if model[k] > 0 {
 			tab.dec(k)
@@ -67,5 +71,29 @@ func TestCountTable(t *testing.T) {
 	check("emptied")
 	if len(tab.slots) > countMinSize*2 {
 		t.Errorf("emptied table kept %d slots", len(tab.slots))
+	}
+}
+
+// TestCountTableIncAll checks incAll against a map with groups of keys
+// (repeats included) of every length around the look-ahead group size.
+func TestCountTableIncAll(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var tab countTable
+	model := map[uint64]uint32{}
+	for n := range 3 * incGroup {
+		keys := make([]uint64, n)
+		for i := range keys {
+			keys[i] = r.Uint64N(500) << 20 // repeats within and across groups
+			model[keys[i]]++
+		}
+		tab.incAll(keys)
+	}
+	if tab.len() != len(model) {
+		t.Fatalf("len = %d, want %d", tab.len(), len(model))
+	}
+	for k, want := range model {
+		if got := tab.get(k); got != want {
+			t.Fatalf("get(%x) = %d, want %d", k, got, want)
+		}
 	}
 }
