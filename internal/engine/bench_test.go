@@ -615,6 +615,10 @@ func heapInUse() uint64 {
 // the loaded engine holds; of which vectors-MB are the float32 vectors (in
 // chromem-go, shared with vecindex), vecindex-MB vecindex's own codes and
 // tables (its Stats) and lexical-est-MB the lexical index's own estimate.
+// Each corpus has two lines in the same run: lex=serial fills the lexical
+// index one paper at a time on the scanning goroutine (Load before the
+// pipeline), lex=pipeline in batches through lexical.AddBatch on a
+// goroutine of its own while the scan goes on.
 func BenchmarkLoad(b *testing.B) {
 	type corpus struct {
 		name  string
@@ -635,53 +639,72 @@ func BenchmarkLoad(b *testing.B) {
 			st := openBenchStore(b, b.TempDir())
 			n := c.fill(b, st)
 			emb := modelOnlyEmbedder{model: c.model, dims: benchDims}
-			var (
-				lat  benchLatencies
-				heap uint64
-				cpu  time.Duration
-				last *Engine
-			)
-			for b.Loop() {
-				b.StopTimer()
-				last = nil
-				h0 := heapInUse()
-				b.StartTimer()
-				t0, c0 := time.Now(), benchCPUTime()
-				e, err := New(Config{Store: st, NotFound: store.ErrNotFound, Embedder: emb, Logger: benchLog})
-				if err != nil {
-					b.Fatal(err)
+			// lex=serial is the lexical index filled one paper at a time on
+			// the scanning goroutine (Load before the pipeline), in the same
+			// run as the pipeline.
+			for _, serial := range []bool{true, false} {
+				name := "lex=pipeline"
+				if serial {
+					name = "lex=serial"
 				}
-				if err := e.Load(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-				cpu += benchCPUTime() - c0
-				b.StopTimer()
-				if e.Len() != n {
-					b.Fatalf("loaded %d papers, want %d", e.Len(), n)
-				}
-				heap = max(heap, heapInUse()-h0)
-				last = e
-				b.StartTimer()
-			}
-			var total time.Duration
-			for _, d := range lat {
-				total += d
-			}
-			mean := total / time.Duration(len(lat))
-			b.ReportMetric(float64(mean.Microseconds())/1e3, "ms/load")
-			b.ReportMetric(float64(n)/mean.Seconds(), "papers/s")
-			if cpu > 0 {
-				b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(len(lat)), "cpu-ms/op")
-			}
-			b.ReportMetric(float64(heap)/1e6, "heap-MB")
-			b.ReportMetric(float64(n*benchDims*4)/1e6, "vectors-MB")
-			if last != nil {
-				vs := last.mem().vix.Stats()
-				b.ReportMetric(float64(vs.CodeBytes+vs.OverheadBytes)/1e6, "vecindex-MB")
-				b.ReportMetric(float64(last.lex.Stats().Bytes)/1e6, "lexical-est-MB")
+				b.Run(name, func(b *testing.B) {
+					lexLoadSerial = serial
+					defer func() { lexLoadSerial = false }()
+					benchLoadStore(b, st, emb, n)
+				})
 			}
 		})
+	}
+}
+
+// benchLoadStore is one line of BenchmarkLoad: it loads st, which holds n
+// papers, into a new engine per iteration.
+func benchLoadStore(b *testing.B, st *store.Store, emb embeddings.Embedder, n int) {
+	var (
+		lat  benchLatencies
+		heap uint64
+		cpu  time.Duration
+		last *Engine
+	)
+	for b.Loop() {
+		b.StopTimer()
+		last = nil
+		h0 := heapInUse()
+		b.StartTimer()
+		t0, c0 := time.Now(), benchCPUTime()
+		e, err := New(Config{Store: st, NotFound: store.ErrNotFound, Embedder: emb, Logger: benchLog})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Load(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		cpu += benchCPUTime() - c0
+		b.StopTimer()
+		if e.Len() != n {
+			b.Fatalf("loaded %d papers, want %d", e.Len(), n)
+		}
+		heap = max(heap, heapInUse()-h0)
+		last = e
+		b.StartTimer()
+	}
+	var total time.Duration
+	for _, d := range lat {
+		total += d
+	}
+	mean := total / time.Duration(len(lat))
+	b.ReportMetric(float64(mean.Microseconds())/1e3, "ms/load")
+	b.ReportMetric(float64(n)/mean.Seconds(), "papers/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(len(lat)), "cpu-ms/op")
+	}
+	b.ReportMetric(float64(heap)/1e6, "heap-MB")
+	b.ReportMetric(float64(n*benchDims*4)/1e6, "vectors-MB")
+	if last != nil {
+		vs := last.mem().vix.Stats()
+		b.ReportMetric(float64(vs.CodeBytes+vs.OverheadBytes)/1e6, "vecindex-MB")
+		b.ReportMetric(float64(last.lex.Stats().Bytes)/1e6, "lexical-est-MB")
 	}
 }
 

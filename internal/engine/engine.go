@@ -158,13 +158,19 @@ func (e *Engine) Load(ctx context.Context) error {
 		ids, vecs = ids[:0], vecs[:0]
 		return err
 	}
+	// The lexical index is filled in batches on its own goroutine (it
+	// analyses each batch on every core) while the scan goes on.
+	if count, err := e.store.Count(); err == nil {
+		e.lex.Grow(count)
+	}
+	lex := newLexLoader(ctx, e.lex)
 	err := e.store.Scan(model, func(p paper.Paper, vec []float32) error {
 		n++
 		// The store decodes a paper into substrings of one string: keep
 		// copies of what the indexes hold, not the whole record.
 		p.ID, p.Published = strings.Clone(p.ID), strings.Clone(p.Published)
 		e.setInfo(p)
-		if err := e.lex.Add(p.ID, e.text(p)); err != nil {
+		if err := lex.add(p.ID, e.text(p)); err != nil {
 			return err
 		}
 		if vec == nil {
@@ -180,6 +186,9 @@ func (e *Engine) Load(ctx context.Context) error {
 	})
 	if err == nil {
 		err = flush()
+	}
+	if lerr := lex.close(); err == nil && lerr != nil {
+		err = fmt.Errorf("lexical index: %w", lerr)
 	}
 	if err != nil {
 		return fmt.Errorf("engine: load index from store: %w", err)
