@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,9 @@ const (
 	// EnvRequire, when "1", turns a missing binary into a test failure
 	// instead of a skip.
 	EnvRequire = "RECOMMEND_REQUIRE_WEAVIATE"
+	// EnvKeep, when "1", keeps the nodes' data directories and logs after
+	// the test (their location is logged), for post-mortems.
+	EnvKeep = "RECOMMEND_WEAVIATE_KEEP"
 )
 
 // InstallCommand is how to build the server binary this package looks for.
@@ -67,8 +71,9 @@ type Node struct {
 	// to across restarts).
 	LogPath string
 
-	bin string
-	env []string
+	bin    string
+	env    []string
+	rejoin []string // gossip addresses of the other nodes, for Restart
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -157,7 +162,15 @@ func StartCluster(tb testing.TB, n int, opts ...Option) []*Node {
 	if err != nil {
 		tb.Fatalf("weaviatetest: %v", err)
 	}
-	root := tb.TempDir()
+	root := ""
+	if os.Getenv(EnvKeep) == "1" {
+		if root, err = os.MkdirTemp("", "weaviatetest-"); err != nil {
+			tb.Fatalf("weaviatetest: %v", err)
+		}
+		tb.Logf("weaviatetest: %s=1: data and logs kept in %s", EnvKeep, root)
+	} else {
+		root = tb.TempDir()
+	}
 	nodes := make([]*Node, n)
 	var join []string
 	for i := range nodes {
@@ -197,8 +210,15 @@ func StartCluster(tb testing.TB, n int, opts ...Option) []*Node {
 			"LOG_FORMAT":                              "text",
 			"GO_PROFILING_DISABLE":                    "true",
 		}
+		// The first start: node 0 founds the gossip cluster, the others
+		// join it. A restart joins any other node (see Restart).
 		if i > 0 {
 			env["CLUSTER_JOIN"] = fmt.Sprintf("127.0.0.1:%d", nodes[0].GossipPort)
+		}
+		for _, other := range nodes {
+			if other != nd {
+				nd.rejoin = append(nd.rejoin, fmt.Sprintf("127.0.0.1:%d", other.GossipPort))
+			}
 		}
 		for k, v := range o.env {
 			env[k] = v
@@ -222,9 +242,16 @@ func StartCluster(tb testing.TB, n int, opts ...Option) []*Node {
 			}
 		}
 	})
-	for _, nd := range nodes {
-		if err := nd.start(); err != nil {
+	// Node 0 first: a node whose gossip join fails exits, so the others
+	// start once node 0's gossip port answers.
+	for i, nd := range nodes {
+		if err := nd.start(nil); err != nil {
 			tb.Fatalf("weaviatetest: %v", err)
+		}
+		if i == 0 && n > 1 {
+			if err := nd.waitPort(nd.GossipPort, ReadyTimeout); err != nil {
+				tb.Fatalf("weaviatetest: %v\nlast lines of %s:\n%s", err, nd.LogPath, nd.LogTail(40))
+			}
 		}
 	}
 	for _, nd := range nodes {
@@ -261,7 +288,7 @@ func (n *Node) exited() bool {
 	}
 }
 
-func (n *Node) start() error {
+func (n *Node) start(extraEnv []string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.cmd != nil && !n.exited() {
@@ -272,7 +299,7 @@ func (n *Node) start() error {
 		return fmt.Errorf("open log of %s: %w", n.Name, err)
 	}
 	cmd := exec.Command(n.bin, "--host", "127.0.0.1", "--port", strconv.Itoa(n.HTTPPort), "--scheme", "http")
-	cmd.Env = n.env
+	cmd.Env = append(slices.Clone(n.env), extraEnv...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.Dir = filepath.Dir(n.DataDir)
@@ -319,6 +346,29 @@ func (n *Node) waitReady(timeout time.Duration) error {
 	}
 }
 
+// waitPort waits until port accepts TCP connections or the node exits.
+func (n *Node) waitPort(port int, timeout time.Duration) error {
+	n.mu.Lock()
+	done := n.done
+	n.mu.Unlock()
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-done:
+			return fmt.Errorf("%s exited before port %d answered", n.Name, port)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: port %d not answering after %v: %v", n.Name, port, timeout, err)
+		}
+	}
+}
+
 // Stop shuts the node down gracefully: SIGTERM, then SIGKILL if it has not
 // exited within StopTimeout. Its data directory and ports are kept for
 // Restart. Stopping a stopped node does nothing.
@@ -361,7 +411,11 @@ func (n *Node) signal(sig syscall.Signal, grace time.Duration) {
 // running or does not come up.
 func (n *Node) Restart(tb testing.TB) {
 	tb.Helper()
-	if err := n.start(); err != nil {
+	var env []string
+	if len(n.rejoin) > 0 {
+		env = append(env, "CLUSTER_JOIN="+strings.Join(n.rejoin, ","))
+	}
+	if err := n.start(env); err != nil {
 		tb.Fatalf("weaviatetest: restart: %v", err)
 	}
 	if err := n.waitReady(ReadyTimeout); err != nil {
