@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,6 +43,9 @@ type appFlags struct {
 	openaiBackoff    time.Duration
 	openaiMaxBackoff time.Duration
 
+	// Where papers and vectors live (backend.go).
+	backend backendFlags
+
 	// Set by serve, not by flags: metrics of the embedder and the upstream
 	// (nil: none), and the bound on concurrent embedding work (zero: none).
 	metrics *metrics.Metrics
@@ -55,6 +57,7 @@ type appFlags struct {
 var envAliases = map[string]string{
 	"openai-base-url": "OPENAI_BASE_URL",
 	"openai-api-key":  "OPENAI_API_KEY",
+	"weaviate-api-key": "WEAVIATE_API_KEY",
 }
 
 func (f *appFlags) register(fs *flag.FlagSet) {
@@ -72,6 +75,7 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.openaiTimeout, "openai-timeout", openai.DefaultTimeout, "time limit of each request to the OpenAI-compatible API")
 	fs.DurationVar(&f.openaiBackoff, "openai-backoff", openai.DefaultInitialBackoff, "wait bound before the first retry; it doubles with each retry (full jitter)")
 	fs.DurationVar(&f.openaiMaxBackoff, "openai-max-backoff", openai.DefaultMaxBackoff, "largest wait bound between retries")
+	f.backend.register(fs)
 }
 
 // logger builds the logger the flags ask for, writing to w.
@@ -110,7 +114,8 @@ func isTerminal(w io.Writer) bool {
 
 // app is what a command works with: the store, the embedder and the engine.
 type app struct {
-	store  *store.Store
+	store  backendStore
+	bolt   *store.Store // the embedded store; nil with --store weaviate
 	engine *engine.Engine
 	emb    embeddings.Embedder
 	log    *slog.Logger
@@ -118,40 +123,30 @@ type app struct {
 
 func (a *app) Close() error { return a.store.Close() }
 
-// cacheBucket is the bbolt bucket of the embeddings cache, kept in the
-// store's own file.
-const cacheBucket = "embeddings-cache"
-
-// open opens the data directory, builds the embedder and the engine, and
-// loads the bundled corpus into an empty store when asked. It does not fill
-// the index: call a.engine.Load.
+// open opens the store the flags name, builds the embedder and the engine,
+// and loads the bundled corpus into an empty store when asked. It does not
+// fill the index: call a.engine.Load.
 func (f *appFlags) open(ctx context.Context, log *slog.Logger) (*app, error) {
 	base, err := f.newEmbedder(ctx, log)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(f.data, "recommend.db")
-	st, err := store.Open(path, &store.Options{Logger: log})
+	b, err := f.openBackend(ctx, log)
 	if err != nil {
-		return nil, err
-	}
-	cacheStore, err := cache.NewBolt(st.DB(), cacheBucket)
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	// The cache answers what it can; the rest goes through the bound on
 	// concurrent work and the metrics to the embedder itself.
-	emb := cache.New(limit.New(f.metrics.Embedder(base), f.limits), cacheStore, cache.WithLogger(log))
-	eng, err := engine.New(engine.Config{Store: st, NotFound: store.ErrNotFound, Embedder: emb, Logger: log})
+	emb := cache.New(limit.New(f.metrics.Embedder(base), f.limits), b.cache, cache.WithLogger(log))
+	eng, err := engine.New(engine.Config{Store: b.store, Index: b.index, NotFound: b.notFound, Embedder: emb, Logger: log})
 	if err != nil {
-		st.Close()
+		b.store.Close()
 		return nil, err
 	}
-	a := &app{store: st, engine: eng, emb: emb, log: log}
+	a := &app{store: b.store, bolt: b.bolt, engine: eng, emb: emb, log: log}
 	if f.bundled {
-		if err := loadBundled(st, base.Model(), log); err != nil {
-			st.Close()
+		if err := loadBundled(b, base.Model(), log); err != nil {
+			b.store.Close()
 			return nil, err
 		}
 	}
@@ -226,15 +221,26 @@ const bundledKey = "bundled-corpus"
 
 // loadBundled stores the bundled papers, with their shipped vectors when the
 // model is the one they were made with, unless this version of the corpus
-// was loaded before.
-func loadBundled(st *store.Store, model string, log *slog.Logger) error {
+// was loaded before. A store without a place for that record (Weaviate)
+// gets the corpus when it is empty.
+func loadBundled(b *backend, model string, log *slog.Logger) error {
 	version := bundled.Version()
-	loaded, err := st.Meta(bundledKey)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if loaded == version {
-		return nil
+	if b.bolt != nil {
+		loaded, err := b.bolt.Meta(bundledKey)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if loaded == version {
+			return nil
+		}
+	} else {
+		n, err := b.store.Count()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
 	}
 	papers, err := bundled.Papers()
 	if err != nil {
@@ -247,11 +253,13 @@ func loadBundled(st *store.Store, model string, log *slog.Logger) error {
 	} else if err != nil {
 		return err
 	}
-	if err := st.PutPapers(papers, model, vecs); err != nil {
+	if err := b.store.PutPapers(papers, model, vecs); err != nil {
 		return fmt.Errorf("store the bundled corpus: %w", err)
 	}
-	if err := st.SetMeta(bundledKey, version); err != nil {
-		return err
+	if b.bolt != nil {
+		if err := b.bolt.SetMeta(bundledKey, version); err != nil {
+			return err
+		}
 	}
 	log.Info("bundled corpus loaded", "papers", len(papers), "version", version)
 	return nil

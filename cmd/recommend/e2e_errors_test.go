@@ -10,8 +10,10 @@ import (
 )
 
 // Every bad input gets a 4xx in the one error shape, naming the field.
-func TestE2EBadInput(t *testing.T) {
-	s := startService(t, t.TempDir())
+func TestE2EBadInput(t *testing.T) { forEachBackend(t, testBadInput) }
+
+func testBadInput(t *testing.T, b testBackend) {
+	s := b.start(t, t.TempDir())
 	longQuery := strings.Repeat("neuron ", 400)
 	manyInputs := make([]string, 2049)
 	for i := range manyInputs {

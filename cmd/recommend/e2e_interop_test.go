@@ -16,8 +16,10 @@ import (
 // Clients no one here wrote use our /v1/embeddings: go-openai (float and
 // base64), chromem-go's OpenAI-compatible embedding function, and our own
 // OpenAI client pointed at another instance of the service.
-func TestE2EEmbeddingsInterop(t *testing.T) {
-	s := startService(t, t.TempDir())
+func TestE2EEmbeddingsInterop(t *testing.T) { forEachBackend(t, testEmbeddingsInterop) }
+
+func testEmbeddingsInterop(t *testing.T, b testBackend) {
+	s := b.start(t, t.TempDir())
 	ctx := context.Background()
 	texts := []string{"spiking networks on neuromorphic chips", "graph neural networks for molecules"}
 

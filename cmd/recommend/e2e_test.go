@@ -15,8 +15,10 @@ import (
 
 // The service on the bundled corpus: ready, lists the papers, and answers
 // related, search and recommend as a user would expect.
-func TestE2EBundledCorpus(t *testing.T) {
-	s := startService(t, t.TempDir())
+func TestE2EBundledCorpus(t *testing.T) { forEachBackend(t, testBundledCorpus) }
+
+func testBundledCorpus(t *testing.T, b testBackend) {
+	s := b.start(t, t.TempDir())
 	t.Logf("start-up to ready on an empty data directory: %v", s.ready)
 
 	var ready map[string]any
@@ -150,9 +152,11 @@ func TestE2EBundledCorpus(t *testing.T) {
 
 // Add a paper, find it among the related papers of a similar one, delete it,
 // and see it gone; a restart keeps what was added.
-func TestE2EAddRelatedDeleteRestart(t *testing.T) {
+func TestE2EAddRelatedDeleteRestart(t *testing.T) { forEachBackend(t, testAddRelatedDeleteRestart) }
+
+func testAddRelatedDeleteRestart(t *testing.T, b testBackend) {
 	dir := t.TempDir()
-	s := startService(t, dir)
+	s := b.start(t, dir)
 	all := allPapers(t, s)
 	base := all[0]
 	added := paper.Paper{
@@ -187,7 +191,7 @@ func TestE2EAddRelatedDeleteRestart(t *testing.T) {
 	}
 	s.stop()
 
-	s2 := startService(t, dir)
+	s2 := b.start(t, dir)
 	var got paper.Paper
 	if code := s2.do("GET", "/v1/papers/"+url.PathEscape(second.ID), nil, &got); code != http.StatusOK || got.Title != second.Title {
 		t.Fatalf("after restart: GET %s: status %d, %+v", second.ID, code, got)

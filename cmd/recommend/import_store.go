@@ -52,7 +52,7 @@ func importToStore(ctx context.Context, files []string, cfg importConfig, af app
 	rejected += st.invalid
 	total, _ := a.store.Count()
 	fmt.Fprintf(summary, "total: %d papers read from %d files, %d rejected; stored %d (%d new, %d updated) in %v with %s; %s holds %d papers\n",
-		read, len(files), rejected, st.added+st.updated, st.added, st.updated, time.Since(start).Round(time.Millisecond), a.engine.Model(), af.data, total)
+		read, len(files), rejected, st.added+st.updated, st.added, st.updated, time.Since(start).Round(time.Millisecond), a.engine.Model(), af.storeName(), total)
 	return nil
 }
 

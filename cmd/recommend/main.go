@@ -76,6 +76,7 @@ func commands() map[string]command {
 		"health":  {"check that a running service is ready (for container health checks)", runHealth},
 		"backup":  {"write a consistent snapshot of the store, from a data directory or a running server", runBackup},
 		"restore": {"restore a snapshot as a data directory's store (the server must be stopped)", runRestore},
+		"migrate": {"copy every paper and vector from the embedded store to Weaviate, or back", runMigrate},
 	}
 }
 

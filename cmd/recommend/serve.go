@@ -48,7 +48,11 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 
 	cfg := o.serverConfig(keys)
-	cfg.Addr, cfg.Engine, cfg.Logger, cfg.BodyLimit, cfg.Backup, cfg.Metrics = addr, a.engine, log, bodyLimit, a.store, f.metrics
+	cfg.Addr, cfg.Engine, cfg.Logger, cfg.BodyLimit, cfg.Metrics = addr, a.engine, log, bodyLimit, f.metrics
+	if a.bolt != nil {
+		// Weaviate has its own backups.
+		cfg.Backup = a.bolt
+	}
 	srv := httpapi.NewServer(cfg)
 	if err := srv.Open(); err != nil {
 		return err
