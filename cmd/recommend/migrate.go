@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/recommend-dev/recommend/embeddings/uselite"
+	"github.com/recommend-dev/recommend/internal/bundled"
 	"github.com/recommend-dev/recommend/internal/engine"
 	"github.com/recommend-dev/recommend/internal/paper"
 	"github.com/recommend-dev/recommend/internal/store"
@@ -67,9 +68,9 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("migrate: %w (%d papers copied before the error; run it again to finish: it overwrites what is there)", err, n)
 	}
 	if to == "embedded" {
-		// The data directory has its corpus now: do not add the bundled one
-		// on top of it at the next start.
-		if err := bolt.SetMeta(bundledKey, "migrated"); err != nil {
+		// The data directory has its corpus now: do not add this version of
+		// the bundled one on top of it at the next start.
+		if err := bolt.SetMeta(bundledKey, bundled.Version()); err != nil {
 			return err
 		}
 	}
