@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/recommend-dev/recommend/embeddings/internal/sgemm/sgemmtest"
 )
 
 // inputsOf128 returns n texts of exactly MaxPieces pieces each, cut from the
@@ -79,6 +81,11 @@ func reportPerInput(b *testing.B, inputs, pieces int, cpu0 time.Duration) {
 	b.ReportMetric(float64(pieces)/(per*float64(inputs)/1e9), "pieces/s")
 	b.ReportMetric(0, "ns/op")
 }
+
+// naiveBackend is the baseline for benchmarks: the same forward pass on one
+// goroutine with plain triple-loop matrix products (what a straightforward
+// port does). It needs a model loaded with plain weights kept.
+var naiveBackend = backend{gemm: sgemmtest.Gemm, gemmBT: sgemmtest.GemmBT, naive: true}
 
 var (
 	naiveOnce sync.Once

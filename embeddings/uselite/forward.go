@@ -16,7 +16,7 @@ type gemmFunc func(m, n, k int, a []float32, lda int, b []float32, ldb int, c []
 // attention heads on several goroutines.
 type backend struct {
 	gemm, gemmBT gemmFunc
-	naive        bool // multiply by weights with naiveGemm on their plain form
+	naive        bool // multiply by weights in their plain form with gemm (the benchmarks' baseline)
 	parallel     bool
 }
 
@@ -25,16 +25,11 @@ type backend struct {
 // in parallel.
 var fastBackend = backend{gemm: sgemm.Gemm, gemmBT: sgemm.GemmBT, parallel: true}
 
-// naiveBackend is the baseline for benchmarks: the same forward pass on one
-// goroutine with plain triple-loop matrix products (what a straightforward
-// port does). It needs a model loaded with plain weights kept.
-var naiveBackend = backend{gemm: naiveGemm, gemmBT: naiveGemmBT, naive: true}
-
 // mul computes C (+)= A·W for the m×k matrix A (row stride lda) and the
 // weight W, into C with row stride ldc.
 func (be backend) mul(m int, a []float32, lda int, w *dense, c []float32, ldc int, acc bool) {
 	if be.naive {
-		naiveGemm(m, w.n, w.k, a, lda, w.w, w.n, c, ldc, acc)
+		be.gemm(m, w.n, w.k, a, lda, w.w, w.n, c, ldc, acc)
 		return
 	}
 	sgemm.GemmPacked(m, a, lda, w.packed, c, ldc, acc)
@@ -372,39 +367,3 @@ func relu(v []float32) {
 	}
 }
 
-// naiveGemm is the straightforward product C (+)= A·B: for each row of C,
-// add a[i,p]·(row p of B) for every p (the i-p-j loop order, which walks B
-// row by row).
-func naiveGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	for i := 0; i < m; i++ {
-		ci := c[i*ldc : i*ldc+n]
-		if !acc {
-			clear(ci)
-		}
-		for p := 0; p < k; p++ {
-			aip := a[i*lda+p]
-			bp := b[p*ldb : p*ldb+n]
-			for j := range ci {
-				ci[j] += aip * bp[j]
-			}
-		}
-	}
-}
-
-// naiveGemmBT is the straightforward product C (+)= A·Bᵀ, one dot product
-// per element.
-func naiveGemmBT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				s += a[i*lda+p] * b[j*ldb+p]
-			}
-			if acc {
-				c[i*ldc+j] += s
-			} else {
-				c[i*ldc+j] = s
-			}
-		}
-	}
-}

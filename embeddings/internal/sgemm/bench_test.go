@@ -8,44 +8,9 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/recommend-dev/recommend/embeddings/internal/sgemm/sgemmtest"
 )
-
-// naiveGemm is the straightforward loop the package started with: the
-// baseline every benchmark ratio is taken against.
-func naiveGemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	for i := 0; i < m; i++ {
-		ci := c[i*ldc : i*ldc+n]
-		if !acc {
-			clear(ci)
-		}
-		for p := 0; p < k; p++ {
-			aip := a[i*lda+p]
-			bp := b[p*ldb : p*ldb+n]
-			for j := range ci {
-				ci[j] += aip * bp[j]
-			}
-		}
-	}
-}
-
-// naiveGemmBT is the straightforward loop for C = A·Bᵀ.
-func naiveGemmBT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	for i := 0; i < m; i++ {
-		ai := a[i*lda : i*lda+k]
-		for j := 0; j < n; j++ {
-			bj := b[j*ldb : j*ldb+k]
-			var s float32
-			for p, x := range ai {
-				s += x * bj[p]
-			}
-			if acc {
-				c[i*ldc+j] += s
-			} else {
-				c[i*ldc+j] = s
-			}
-		}
-	}
-}
 
 type benchShape struct {
 	m, n, k int
@@ -110,9 +75,9 @@ func BenchmarkGemm(b *testing.B) {
 			cpu0 := processCPU()
 			for b.Loop() {
 				if s.bt {
-					naiveGemmBT(m, n, k, a, k, bm, ldb, c, n, false)
+					sgemmtest.GemmBT(m, n, k, a, k, bm, ldb, c, n, false)
 				} else {
-					naiveGemm(m, n, k, a, k, bm, ldb, c, n, false)
+					sgemmtest.Gemm(m, n, k, a, k, bm, ldb, c, n, false)
 				}
 			}
 			report(b, cpu0)
