@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -93,9 +94,9 @@ type batchScratch struct {
 
 // batchWorker is one worker goroutine's scratch memory.
 type batchWorker struct {
-	a       analysis
-	toks    []uint32
-	bigrams []uint64
+	a     analysis
+	toks  []uint32
+	build buildScratch
 	// buckets[s] holds the distinct bigram keys of shard s of the bigram
 	// table of the documents this worker built.
 	buckets [countShards][]uint64
@@ -187,7 +188,7 @@ func (ix *Index) analyzeBatch(sc *batchScratch, texts []string, ds []prepDoc) bo
 		bw := &sc.workers[w]
 		a := &bw.a
 		for i := lo; i < hi; i++ {
-			analyze(texts[i], a)
+			analyzeScratch(texts[i], a)
 			d := &ds[i]
 			d.nwords = len(a.words)
 			toks := bw.toks[:0]
@@ -203,7 +204,7 @@ func (ix *Index) analyzeBatch(sc *batchScratch, texts []string, ds []prepDoc) bo
 				fresh.Store(true)
 				continue
 			}
-			bw.bigrams = d.build(toks, a.brk, bigrams, bw.bigrams)
+			d.build(toks, a.brk, bigrams, &bw.build)
 			bw.bucket(d)
 		}
 	})
@@ -221,11 +222,12 @@ func (bw *batchWorker) bucket(d *prepDoc) {
 }
 
 // lookup returns the term of w, or a fresh-term mark; ix.mu is read-locked.
+// w may point into scratch memory: a fresh word is cloned.
 func (d *prepDoc) lookup(ix *Index, w string) uint32 {
 	if t, ok := ix.uni[w]; ok {
 		return t
 	}
-	d.fresh = append(d.fresh, w)
+	d.fresh = append(d.fresh, strings.Clone(w))
 	return freshTerm | uint32(len(d.fresh)-1)
 }
 
@@ -257,20 +259,33 @@ func (ix *Index) buildFresh(sc *batchScratch, ds []prepDoc) {
 			if d.toks == nil {
 				continue
 			}
-			bw.bigrams = d.build(d.toks, d.brk, bigrams, bw.bigrams)
+			d.build(d.toks, d.brk, bigrams, &bw.build)
 			d.toks, d.brk = nil, nil
 			bw.bucket(d)
 		}
 	})
 }
 
+// buildScratch is memory a worker reuses from document to document.
+type buildScratch struct {
+	bigrams  []uint64
+	distinct []uint32
+	// cnt counts a document's occurrences of each term, by term; it is
+	// all zeros between documents.
+	cnt []uint8
+}
+
 // build makes the document's forward index from its tokens (every term
-// known; toks is sorted in place): the sorted bigram keys (when bigrams is
-// set) and the distinct terms with their frequencies. scratch is memory
-// to reuse for the bigrams, returned for the next call.
-func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool, scratch []uint64) []uint64 {
+// known): the sorted bigram keys (when bigrams is set) and the distinct
+// terms with their frequencies. With scratch (a batch worker's), terms are
+// counted in a table by term instead of sorting every token; without
+// (Add), toks is sorted in place. Both give the same result.
+func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool, sc *buildScratch) {
+	var bs []uint64
+	if sc != nil {
+		bs = sc.bigrams[:0]
+	}
 	if bigrams {
-		bs := scratch[:0]
 		for j := 1; j < d.nwords; j++ {
 			a, b := toks[j-1], toks[j]
 			if !brk[j] && a <= bigramMaxTerm && b <= bigramMaxTerm {
@@ -281,27 +296,55 @@ func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool, scratch []uint6
 			slices.Sort(bs)
 			d.bigrams = slices.Clone(bs)
 		}
-		scratch = bs
 	}
-	slices.Sort(toks)
-	n := 0
-	for j := range toks {
-		if j == 0 || toks[j] != toks[j-1] {
-			n++
+	if sc == nil {
+		slices.Sort(toks)
+		n := 0
+		for j := range toks {
+			if j == 0 || toks[j] != toks[j-1] {
+				n++
+			}
+		}
+		d.terms = make([]uint32, 0, n)
+		d.tfs = make([]uint8, 0, n)
+		for j := 0; j < len(toks); {
+			k := j + 1
+			for k < len(toks) && toks[k] == toks[j] {
+				k++
+			}
+			d.terms = append(d.terms, toks[j])
+			d.tfs = append(d.tfs, uint8(min(k-j, maxTF)))
+			j = k
+		}
+		return
+	}
+	sc.bigrams = bs
+	var top uint32
+	for _, t := range toks {
+		top = max(top, t)
+	}
+	if int(top) >= len(sc.cnt) {
+		sc.cnt = append(sc.cnt, make([]uint8, int(top)+1-len(sc.cnt)+1024)...)
+	}
+	cnt, distinct := sc.cnt, sc.distinct[:0]
+	for _, t := range toks {
+		switch c := cnt[t]; c {
+		case 0:
+			distinct = append(distinct, t)
+			cnt[t] = 1
+		case maxTF:
+		default:
+			cnt[t] = c + 1
 		}
 	}
-	d.terms = make([]uint32, 0, n)
-	d.tfs = make([]uint8, 0, n)
-	for j := 0; j < len(toks); {
-		k := j + 1
-		for k < len(toks) && toks[k] == toks[j] {
-			k++
-		}
-		d.terms = append(d.terms, toks[j])
-		d.tfs = append(d.tfs, uint8(min(k-j, maxTF)))
-		j = k
+	slices.Sort(distinct)
+	d.terms = slices.Clip(slices.Clone(distinct))
+	d.tfs = make([]uint8, len(distinct))
+	for j, t := range distinct {
+		d.tfs[j] = uint8(cnt[t])
+		cnt[t] = 0
 	}
-	return scratch
+	sc.distinct = distinct
 }
 
 // insertBatchLocked adds the prepared documents of a chunk; ix.mu is held.

@@ -235,3 +235,28 @@ func TestAddBatchConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestAddBatchRepeatedWords checks term frequencies past the 255 cap and
+// documents without any term against Add.
+func TestAddBatchRepeatedWords(t *testing.T) {
+	texts := []string{
+		strings.Repeat("neural ", 300) + strings.Repeat("gas network ", 256) + "spiking",
+		"the of and", // no term: an empty document
+		strings.Repeat("bio-inspired computing, ", 400),
+		"",
+	}
+	ids := []string{"a", "b", "c", "d"}
+	batched, single := New(), New()
+	if err := batched.AddBatch(ids, texts); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if err := single.Add(id, texts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameIndex(t, batched, single)
+	if got := batched.Len(); got != len(ids) {
+		t.Errorf("Len = %d, want %d", got, len(ids))
+	}
+}

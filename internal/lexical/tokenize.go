@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxTokenBytes is the longest token kept; longer runs (hashes, base64,
@@ -45,7 +46,11 @@ func (a *analysis) reset() {
 
 // finish makes words and extra from the spans, with one string.
 func (a *analysis) finish() {
-	text := string(a.buf)
+	a.finishIn(string(a.buf))
+}
+
+// finishIn makes words and extra substrings of text, the bytes of a.buf.
+func (a *analysis) finishIn(text string) {
 	for _, sp := range a.wspan {
 		a.words = append(a.words, text[sp.lo:sp.hi])
 	}
@@ -81,11 +86,26 @@ func Tokenize(text string) []string {
 
 // analyze fills a (after resetting it) with the terms of text.
 func analyze(text string, a *analysis) {
+	scan(text, a)
+	a.finish()
+}
+
+// analyzeScratch is analyze without the one allocation per text: the
+// words and extra words it leaves in a point into a's buffer, which the
+// next analysis with a overwrites. A word kept longer must be cloned.
+func analyzeScratch(text string, a *analysis) {
+	scan(text, a)
+	if len(a.buf) > 0 {
+		a.finishIn(unsafe.String(&a.buf[0], len(a.buf)))
+	}
+}
+
+// scan runs the scanner over text, leaving the words' bytes and spans in a.
+func scan(text string, a *analysis) {
 	a.reset()
 	s := scanner{a: a, buf: a.scan[:0]}
 	s.run(text)
 	a.scan = s.buf[:0]
-	a.finish()
 }
 
 type scanner struct {
