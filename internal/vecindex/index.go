@@ -1,6 +1,7 @@
 package vecindex
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -101,6 +102,19 @@ func WithBits(n int) Option {
 // GOMAXPROCS at the time of the search.
 func WithWorkers(n int) Option { return func(x *Index) { x.workers = n } }
 
+// WithMaxConcurrentSearches lets at most n searches scan at once; the
+// others wait their turn in FIFO order (SearchContext gives up waiting
+// when its context is done). A search scans with every core, so searches
+// beyond what the cores can serve only slow each other down: under load,
+// admitting them in turn keeps the latency of each near that of a lone
+// search and the wait fair, at the same throughput. n <= 0 removes the
+// limit. The default is GOMAXPROCS (when New runs) divided by the workers
+// per search (WithWorkers), at least 1: one search at a time with the
+// default workers.
+func WithMaxConcurrentSearches(n int) Option {
+	return func(x *Index) { x.gate.limit, x.gateSet = n, true }
+}
+
 // Index is an in-memory vector index; see the package documentation. All
 // methods are safe for concurrent use: searches share a read lock, and
 // writes take the write lock for at most 1024 rows at a time. Rows keep
@@ -115,6 +129,8 @@ type Index struct {
 	rerankMin    int
 	rerankFactor int
 	workers      int
+	gate         gate // admission of searches
+	gateSet      bool // WithMaxConcurrentSearches was given
 
 	mu     sync.RWMutex
 	chunks []*chunk
@@ -178,8 +194,20 @@ func New(dims int, opts ...Option) *Index {
 	if x.rerankFactor == 0 {
 		x.rerankFactor = defaultRerankFactor[x.bits]
 	}
+	if !x.gateSet {
+		procs := runtime.GOMAXPROCS(0)
+		per := procs
+		if x.workers > 0 {
+			per = min(x.workers, procs)
+		}
+		x.gate.limit = max(1, procs/per)
+	}
 	return x
 }
+
+// Queue reports how many searches are scanning and how many wait for
+// their turn (see WithMaxConcurrentSearches).
+func (x *Index) Queue() (scanning, waiting int) { return x.gate.load() }
 
 // Dims returns the number of dimensions of the vectors.
 func (x *Index) Dims() int { return x.dims }
@@ -431,8 +459,16 @@ func (x *Index) getScratch() *scratch {
 // Search returns the k vectors most similar to q, best first, skipping
 // those o.Exclude rejects. It returns fewer than k hits only when fewer
 // vectors are left. q need not be unit length but must have Dims()
-// elements and a direction.
+// elements and a direction. It is SearchContext without a context: it
+// waits for its turn to scan however long it takes.
 func (x *Index) Search(q []float32, k int, o SearchOptions) ([]Hit, error) {
+	return x.SearchContext(context.Background(), q, k, o)
+}
+
+// SearchContext is Search that stops waiting for its turn to scan (see
+// WithMaxConcurrentSearches) when ctx is done, and then returns ctx's
+// error. A scan that has started runs to the end.
+func (x *Index) SearchContext(ctx context.Context, q []float32, k int, o SearchOptions) ([]Hit, error) {
 	if len(q) != x.dims {
 		return nil, fmt.Errorf("vecindex: query has %d dimensions, want %d", len(q), x.dims)
 	}
@@ -453,6 +489,12 @@ func (x *Index) Search(q []float32, k int, o SearchOptions) ([]Hit, error) {
 		s.q[i] = f * inv
 	}
 
+	// Wait for a turn before taking the read lock, so that waiting
+	// searches do not hold up writers.
+	if err := x.gate.enter(ctx); err != nil {
+		return nil, fmt.Errorf("vecindex: waiting to search: %w", err)
+	}
+	defer x.gate.leave()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	live := x.table.count

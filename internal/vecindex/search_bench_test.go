@@ -2,6 +2,7 @@ package vecindex
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,5 +79,59 @@ func BenchmarkSearch(b *testing.B) {
 				lat.report(b)
 			})
 		}
+	}
+}
+
+// BenchmarkConcurrentSearch is the load test's situation at the index: 32
+// goroutines (b.SetParallelism(16) on 2 cores) search one 100k index of
+// 512 dimensions at once, with no admission limit (gate=off, every search
+// scans at once) and with the default one (gate=default, one search
+// scanning at a time, the others queued in FIFO order), in the same run.
+// p50-ms and p99-ms include the wait; queries/s is the throughput.
+//
+//	go test ./internal/vecindex -run '^$' -bench ConcurrentSearch -benchtime 2000x
+func BenchmarkConcurrentSearch(b *testing.B) {
+	const n, dims = 100_000, 512
+	c := synth.New(synth.Config{N: n, Dims: dims, Seed: 4})
+	vecs := c.Vectors()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = c.ID(i)
+	}
+	for _, gated := range []bool{false, true} {
+		name, opts := "gate=off", []Option{WithMaxConcurrentSearches(0)}
+		if gated {
+			name, opts = "gate=default", nil
+		}
+		x := New(dims, opts...)
+		if err := x.AddBatch(ids, vecs); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var (
+				mu   sync.Mutex
+				all  latencies
+				next atomic.Int64
+			)
+			b.SetParallelism(16)
+			t0 := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				var lat latencies
+				for pb.Next() {
+					i := int(next.Add(1))
+					s := time.Now()
+					if _, err := x.Search(vecs[(i*7919)%n], 10, SearchOptions{}); err != nil {
+						b.Error(err)
+						return
+					}
+					lat = append(lat, time.Since(s))
+				}
+				mu.Lock()
+				all = append(all, lat...)
+				mu.Unlock()
+			})
+			b.ReportMetric(float64(len(all))/time.Since(t0).Seconds(), "queries/s")
+			all.report(b)
+		})
 	}
 }
