@@ -23,6 +23,11 @@ type Embedder interface {
 	Dimensions() int
 }
 
+// ErrOverloaded is matched (errors.Is) by an Embed error that says the
+// embedder is overloaded or rate limited, so that trying again later may
+// succeed, as opposed to a fault that needs fixing.
+var ErrOverloaded = errors.New("embeddings: the embedder is overloaded; try again later")
+
 // TokenCounter is implemented by embedders that can say how many tokens
 // (pieces) a text is, as reported in OpenAI's usage.prompt_tokens.
 type TokenCounter interface {

@@ -33,14 +33,18 @@ func TestE2EUpstreamFaults(t *testing.T) {
 		f        fault
 		retried  bool
 		wantText string // in the caller's error message
+		// A rate limit that outlasts the retries is the service being
+		// busy (503, try again later), not a broken upstream (502).
+		status int
+		code   string
 	}{
-		{fault500, true, "server error (500)"},
-		{fault429, true, "rate limited (429)"},
-		{faultSlow, true, "no complete response"},
-		{faultClose, true, "cannot reach"},
-		{faultTruncated, true, "unexpected EOF"},
-		{faultGarbage, false, "not embeddings JSON"},
-		{faultWrongDims, false, "49 dimensions, want 48"},
+		{fault500, true, "server error (500)", 502, errs.Upstream},
+		{fault429, true, "rate limited (429)", 503, errs.Unavailable},
+		{faultSlow, true, "no complete response", 502, errs.Upstream},
+		{faultClose, true, "cannot reach", 502, errs.Upstream},
+		{faultTruncated, true, "unexpected EOF", 502, errs.Upstream},
+		{faultGarbage, false, "not embeddings JSON", 502, errs.Upstream},
+		{faultWrongDims, false, "49 dimensions, want 48", 502, errs.Upstream},
 	} {
 		t.Run(tc.f.String(), func(t *testing.T) {
 			wantRequests := int64(1)
@@ -63,15 +67,21 @@ func TestE2EUpstreamFaults(t *testing.T) {
 			} {
 				r0 := up.requests.Load()
 				a := request(t, c.method, s.URL+c.path, nil, c.body)
-				if a.status != http.StatusBadGateway {
-					t.Fatalf("%s: status %d, want 502; body %s", c.name, a.status, a.body)
+				if a.status != tc.status {
+					t.Fatalf("%s: status %d, want %d; body %s", c.name, a.status, tc.status, a.body)
 				}
 				e := a.errorBody(t)
 				if c.name == "search" {
-					t.Logf("%s: 502 %q", c.name, e.Message)
+					t.Logf("%s: %d %q", c.name, a.status, e.Message)
 				}
-				if e.Code != errs.Upstream || e.Type != "api_error" || !strings.Contains(e.Message, tc.wantText) {
-					t.Errorf("%s: error %+v, want code %s saying %q", c.name, e, errs.Upstream, tc.wantText)
+				if e.Code != tc.code || e.Type != "api_error" || !strings.Contains(e.Message, tc.wantText) {
+					t.Errorf("%s: error %+v, want code %s saying %q", c.name, e, tc.code, tc.wantText)
+				}
+				if host := strings.TrimPrefix(up.srv.URL, "http://"); strings.Contains(e.Message, host) {
+					t.Errorf("%s: message %q names the upstream %s: that is for the log, not for callers", c.name, e.Message, host)
+				}
+				if tc.status == 503 && a.header.Get("Retry-After") == "" {
+					t.Errorf("%s: 503 without Retry-After", c.name)
 				}
 				if tc.retried && !strings.Contains(e.Message, "gave up after 3 attempts") {
 					t.Errorf("%s: message %q does not say how many attempts were made", c.name, e.Message)
@@ -97,8 +107,9 @@ func TestE2EUpstreamFaults(t *testing.T) {
 			if got := sumSeries(after, "recommend_upstream_errors_total") - sumSeries(before, "recommend_upstream_errors_total"); got != 3 {
 				t.Errorf("recommend_upstream_errors_total grew by %v, want 3", got)
 			}
-			if got := sumSeries(after, "recommend_http_requests_total", `code="502"`) - sumSeries(before, "recommend_http_requests_total", `code="502"`); got != 3 {
-				t.Errorf("502 answers grew by %v in the metrics, want 3", got)
+			code := fmt.Sprintf(`code="%d"`, tc.status)
+			if got := sumSeries(after, "recommend_http_requests_total", code) - sumSeries(before, "recommend_http_requests_total", code); got != 3 {
+				t.Errorf("%d answers grew by %v in the metrics, want 3", tc.status, got)
 			}
 		})
 	}

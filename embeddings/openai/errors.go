@@ -3,6 +3,8 @@ package openai
 import (
 	"errors"
 	"fmt"
+
+	"github.com/recommend-dev/recommend/embeddings"
 )
 
 // ErrDimensions is wrapped by errors about vectors of the wrong size.
@@ -41,6 +43,12 @@ func (e *BatchError) Error() string {
 
 // Unwrap returns e.Err.
 func (e *BatchError) Unwrap() error { return e.Err }
+
+// Is reports a batch that the endpoint kept rate limiting (HTTP 429) as
+// embeddings.ErrOverloaded: the caller may try again later.
+func (e *BatchError) Is(target error) bool {
+	return target == embeddings.ErrOverloaded && e.StatusCode == 429
+}
 
 // AuthError reports that the endpoint refused the API key (HTTP 401) or
 // refused it the model (HTTP 403). It is never retried.

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,7 +250,21 @@ func (e *Engine) embed(ctx context.Context, texts []string) ([][]float32, error)
 		if errors.As(err, &ae) {
 			return nil, err
 		}
-		return nil, errs.Wrap(errs.Upstream, err, "embedding with %s failed: %v", e.Model(), err)
+		// The endpoint's address is the operator's business, not the
+		// caller's: it is in the log, not in the answer.
+		msg := err.Error()
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			msg = strings.ReplaceAll(msg, ue.Error(), ue.Err.Error())
+		}
+		msg = urlPattern.ReplaceAllStringFunc(msg, func(u string) string {
+			// Keep the punctuation that follows a URL in a sentence.
+			return "the endpoint" + u[len(strings.TrimRight(u, ":.")):]
+		})
+		if errors.Is(err, embeddings.ErrOverloaded) {
+			return nil, errs.Wrap(errs.Unavailable, err, "embedding with %s failed: the endpoint is rate limiting us: %s", e.Model(), msg)
+		}
+		return nil, errs.Wrap(errs.Upstream, err, "embedding with %s failed: %s", e.Model(), msg)
 	}
 	if len(vs) != len(texts) {
 		return nil, errs.Errorf(errs.Upstream, "embedder %s returned %d vectors for %d texts", e.Model(), len(vs), len(texts))
@@ -260,6 +276,9 @@ func (e *Engine) embed(ctx context.Context, texts []string) ([][]float32, error)
 	}
 	return vs, nil
 }
+
+// urlPattern matches the URLs in an embedder's error messages.
+var urlPattern = regexp.MustCompile(`https?://[^\s"';,)]+`)
 
 // Get returns the stored paper with the given id.
 func (e *Engine) Get(id string) (paper.Paper, error) {
