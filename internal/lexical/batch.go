@@ -347,6 +347,11 @@ func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool, sc *buildScratc
 	sc.distinct = distinct
 }
 
+// termOwner is the worker (of workers) that appends term t's postings.
+func termOwner(t uint32, workers int) int {
+	return int(uint64((t>>3)*0x9e3779b1) * uint64(workers) >> 32)
+}
+
 // insertBatchLocked adds the prepared documents of a chunk; ix.mu is held.
 // The result is what insertDocLocked on each in order would give: a
 // document whose id comes again later in the chunk takes a slot that is
@@ -378,8 +383,10 @@ func (ix *Index) insertBatchLocked(sc *batchScratch, ids []string, ds []prepDoc)
 	workers := len(sc.workers)
 	var nextShard atomic.Int64
 	runWorkers(workers, func(w int) {
-		// Postings of the terms in blocks of 16 (a few cache lines of
-		// ix.terms) that fall to this worker.
+		// Postings of the terms that fall to this worker: blocks of 8
+		// terms (whole cache lines of ix.terms, so that workers do not
+		// write to the same lines), spread by a hash so that the most
+		// frequent terms, numbered first, do not all fall to one worker.
 		for i := range ds {
 			if dead[i] {
 				continue
@@ -387,7 +394,7 @@ func (ix *Index) insertBatchLocked(sc *batchScratch, ids []string, ds []prepDoc)
 			d := &ds[i]
 			slot := base + uint32(i)
 			for j, t := range d.terms {
-				if int(t>>4)%workers != w {
+				if termOwner(t, workers) != w {
 					continue
 				}
 				te := &ix.terms[t]

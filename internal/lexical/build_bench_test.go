@@ -20,7 +20,9 @@ import (
 //	RECOMMEND_BENCH_1M=1 go test ./internal/lexical -run '^$' -bench 'BuildSynth/n=1M' -benchtime 1x -timeout 30m
 //
 // batch=4096 feeds AddBatch 4096 documents per call after Grow, as
-// Engine.Load does; batch=all passes every document in one call. docs/s is the build rate,
+// Engine.Load does; batch=all passes every document in one call;
+// batch=4096/no-bigrams is batch=4096 with WithBigramWeight(0), to show
+// what bigrams cost. docs/s is the build rate,
 // docs/cpu-s the rate per core-second, heap-MB the live heap the index
 // holds after a GC, est-MB its own estimate (Stats.Bytes) and
 // bigram-MB the part of that estimate that bigrams take.
@@ -38,9 +40,15 @@ func BenchmarkBuildSynth(b *testing.B) {
 			for _, m := range []struct {
 				name  string
 				batch int
-			}{{"add", 1}, {"batch=4096", 4096}, {"batch=all", n}} {
+				opts  []Option
+			}{
+				{"add", 1, nil},
+				{"batch=4096", 4096, nil},
+				{"batch=all", n, nil},
+				{"batch=4096/no-bigrams", 4096, []Option{WithBigramWeight(0)}},
+			} {
 				b.Run(m.name, func(b *testing.B) {
-					benchBuildTexts(b, ids, texts, m.batch)
+					benchBuildTexts(b, ids, texts, m.batch, m.opts...)
 				})
 			}
 		})
@@ -82,7 +90,7 @@ func synthTexts(n int) ([]string, []string) {
 	return ids, texts
 }
 
-func benchBuildTexts(b *testing.B, ids, texts []string, batch int) {
+func benchBuildTexts(b *testing.B, ids, texts []string, batch int, opts ...Option) {
 	var cpu time.Duration
 	var elapsed time.Duration
 	for b.Loop() {
@@ -92,7 +100,7 @@ func benchBuildTexts(b *testing.B, ids, texts []string, batch int) {
 		runtime.ReadMemStats(&before)
 		b.StartTimer()
 		t0, cpu0 := time.Now(), cpuTime()
-		ix := New()
+		ix := New(opts...)
 		if batch > 1 {
 			ix.Grow(len(ids)) // as Engine.Load does, knowing the count
 		}
