@@ -662,3 +662,13 @@ func TestAddBatchDuplicates(t *testing.T) {
 		}
 	}
 }
+
+func TestBitsFor(t *testing.T) {
+	for _, tt := range []struct{ n, want int }{
+		{0, 8}, {300, 8}, {FourBitMin - 1, 8}, {FourBitMin, 4}, {100_000, 4}, {2_500_000, 4},
+	} {
+		if got := BitsFor(tt.n); got != tt.want {
+			t.Errorf("BitsFor(%d) = %d, want %d", tt.n, got, tt.want)
+		}
+	}
+}
