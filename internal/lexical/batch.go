@@ -204,7 +204,7 @@ func (ix *Index) analyzeBatch(sc *batchScratch, texts []string, ds []prepDoc) bo
 				fresh.Store(true)
 				continue
 			}
-			d.build(toks, a.brk, bigrams, &bw.build)
+			d.buildWith(toks, a.brk, bigrams, &bw.build)
 			bw.bucket(d)
 		}
 	})
@@ -259,7 +259,7 @@ func (ix *Index) buildFresh(sc *batchScratch, ds []prepDoc) {
 			if d.toks == nil {
 				continue
 			}
-			d.build(d.toks, d.brk, bigrams, &bw.build)
+			d.buildWith(d.toks, d.brk, bigrams, &bw.build)
 			d.toks, d.brk = nil, nil
 			bw.bucket(d)
 		}
@@ -268,65 +268,69 @@ func (ix *Index) buildFresh(sc *batchScratch, ds []prepDoc) {
 
 // buildScratch is memory a worker reuses from document to document.
 type buildScratch struct {
-	bigrams  []uint64
 	distinct []uint32
+	keys     []uint64 // bigram keys in text order
+	sorted   []uint64 // bigram keys sorted
+	starts   []int32  // per distinct term: where its bigrams start in sorted
 	// cnt counts a document's occurrences of each term, by term; it is
-	// all zeros between documents.
-	cnt []uint8
+	// all zeros between documents. rank is the place of each of the
+	// document's terms among its distinct terms.
+	cnt  []uint8
+	rank []uint32
 }
 
 // build makes the document's forward index from its tokens (every term
-// known): the sorted bigram keys (when bigrams is set) and the distinct
-// terms with their frequencies. With scratch (a batch worker's), terms are
-// counted in a table by term instead of sorting every token; without
-// (Add), toks is sorted in place. Both give the same result.
-func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool, sc *buildScratch) {
-	var bs []uint64
-	if sc != nil {
-		bs = sc.bigrams[:0]
-	}
+// known; toks is sorted in place): the sorted bigram keys (when bigrams is
+// set) and the distinct terms with their frequencies. buildWith does the
+// same with a batch worker's tables instead of sorting.
+func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool) {
 	if bigrams {
+		var bs []uint64
 		for j := 1; j < d.nwords; j++ {
 			a, b := toks[j-1], toks[j]
 			if !brk[j] && a <= bigramMaxTerm && b <= bigramMaxTerm {
 				bs = append(bs, bigramKey(a, b))
 			}
 		}
-		if len(bs) > 0 {
-			slices.Sort(bs)
-			d.bigrams = slices.Clone(bs)
+		slices.Sort(bs)
+		d.bigrams = slices.Clip(bs)
+	}
+	slices.Sort(toks)
+	n := 0
+	for j := range toks {
+		if j == 0 || toks[j] != toks[j-1] {
+			n++
 		}
 	}
-	if sc == nil {
-		slices.Sort(toks)
-		n := 0
-		for j := range toks {
-			if j == 0 || toks[j] != toks[j-1] {
-				n++
-			}
+	d.terms = make([]uint32, 0, n)
+	d.tfs = make([]uint8, 0, n)
+	for j := 0; j < len(toks); {
+		k := j + 1
+		for k < len(toks) && toks[k] == toks[j] {
+			k++
 		}
-		d.terms = make([]uint32, 0, n)
-		d.tfs = make([]uint8, 0, n)
-		for j := 0; j < len(toks); {
-			k := j + 1
-			for k < len(toks) && toks[k] == toks[j] {
-				k++
-			}
-			d.terms = append(d.terms, toks[j])
-			d.tfs = append(d.tfs, uint8(min(k-j, maxTF)))
-			j = k
-		}
-		return
+		d.terms = append(d.terms, toks[j])
+		d.tfs = append(d.tfs, uint8(min(k-j, maxTF)))
+		j = k
 	}
-	sc.bigrams = bs
+}
+
+// buildWith is build for a batch worker, without sorting every token:
+// terms are counted in a table by term and only the distinct ones sorted;
+// bigram keys are put in order by the rank of their first term (a counting
+// sort) and then by their second (each first term starts few bigrams). The
+// result is build's.
+func (d *prepDoc) buildWith(toks []uint32, brk []bool, bigrams bool, sc *buildScratch) {
 	var top uint32
 	for _, t := range toks {
 		top = max(top, t)
 	}
 	if int(top) >= len(sc.cnt) {
-		sc.cnt = append(sc.cnt, make([]uint8, int(top)+1-len(sc.cnt)+1024)...)
+		grow := int(top) + 1 - len(sc.cnt) + 1024
+		sc.cnt = append(sc.cnt, make([]uint8, grow)...)
+		sc.rank = append(sc.rank, make([]uint32, grow)...)
 	}
-	cnt, distinct := sc.cnt, sc.distinct[:0]
+	cnt, rank, distinct := sc.cnt, sc.rank, sc.distinct[:0]
 	for _, t := range toks {
 		switch c := cnt[t]; c {
 		case 0:
@@ -338,13 +342,52 @@ func (d *prepDoc) build(toks []uint32, brk []bool, bigrams bool, sc *buildScratc
 		}
 	}
 	slices.Sort(distinct)
+	sc.distinct = distinct
 	d.terms = slices.Clip(slices.Clone(distinct))
 	d.tfs = make([]uint8, len(distinct))
 	for j, t := range distinct {
 		d.tfs[j] = uint8(cnt[t])
 		cnt[t] = 0
+		rank[t] = uint32(j)
 	}
-	sc.distinct = distinct
+	if !bigrams {
+		return
+	}
+	keys := sc.keys[:0]
+	starts := slices.Grow(sc.starts[:0], len(distinct)+1)[:len(distinct)+1]
+	clear(starts)
+	for j := 1; j < d.nwords; j++ {
+		a, b := toks[j-1], toks[j]
+		if !brk[j] && a <= bigramMaxTerm && b <= bigramMaxTerm {
+			keys = append(keys, bigramKey(a, b))
+			starts[rank[a]+1]++
+		}
+	}
+	sc.keys, sc.starts = keys, starts
+	if len(keys) == 0 {
+		return
+	}
+	for j := 1; j < len(starts); j++ {
+		starts[j] += starts[j-1]
+	}
+	sorted := slices.Grow(sc.sorted[:0], len(keys))[:len(keys)]
+	sc.sorted = sorted
+	for _, k := range keys {
+		r := rank[k>>bigramBits]
+		sorted[starts[r]] = k
+		starts[r]++
+	}
+	// starts[r] is now where run r ends; runs are short: insertion sort.
+	lo := int32(0)
+	for _, hi := range starts[:len(starts)-1] {
+		for i := lo + 1; i < hi; i++ {
+			for j := i; j > lo && sorted[j] < sorted[j-1]; j-- {
+				sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+			}
+		}
+		lo = hi
+	}
+	d.bigrams = slices.Clip(slices.Clone(sorted))
 }
 
 // termOwner is the worker (of workers) that appends term t's postings.

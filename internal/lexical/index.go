@@ -182,7 +182,7 @@ func (ix *Index) Add(id string, text string) error {
 	for _, w := range a.extra {
 		toks = append(toks, ix.unigramLocked(w))
 	}
-	d.build(toks, a.brk, ix.cfg.bigramWeight > 0, nil)
+	d.build(toks, a.brk, ix.cfg.bigramWeight > 0)
 	return ix.insertDocLocked(id, &d)
 }
 

@@ -295,6 +295,15 @@ func (s *scanner) endPart() {
 func (s *scanner) part(i int) []byte { return s.partBuf[s.parts[i].lo:s.parts[i].hi] }
 
 func (s *scanner) endWord() {
+	if len(s.parts) == 0 {
+		// A word without hyphens (most): emit it from buf.
+		if len(s.buf) > 0 {
+			s.emit(s.buf)
+			s.buf = s.buf[:0]
+		}
+		s.hasDigit = false
+		return
+	}
 	s.endPart()
 	switch len(s.parts) {
 	case 0:
