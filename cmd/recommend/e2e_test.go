@@ -132,6 +132,16 @@ func testBundledCorpus(t *testing.T, b testBackend) {
 		}
 	})
 
+	t.Run("the map places every paper", func(t *testing.T) {
+		var m httpapi.MapResponse
+		if got := s.do("GET", "/v1/map", nil, &m); got != http.StatusOK {
+			t.Fatalf("GET /v1/map: status %d", got)
+		}
+		if len(m.Data) != list.Total || m.Clusters < 2 {
+			t.Errorf("GET /v1/map: %d points in %d clusters, want one point per paper (%d) in several clusters", len(m.Data), m.Clusters, list.Total)
+		}
+	})
+
 	t.Run("recommend excludes its inputs", func(t *testing.T) {
 		pos := []string{list.Data[0].ID, list.Data[1].ID}
 		neg := []string{list.Data[2].ID}
