@@ -30,6 +30,7 @@ const (
 	propModel        = "model"
 	propPart         = "part"
 	propKey          = "idKey"
+	propDateKey      = "publishedKey"
 )
 
 // idKey is the sort key of paper id: its bytes in lower-case hex. Weaviate
@@ -75,6 +76,9 @@ func (s *Store) toObject(p *paper.Paper, model string, vec []float32) *models.Ob
 	}
 	set(propOrganization, p.Organization)
 	set(propPublished, p.Published)
+	if p.Published != "" {
+		props[propDateKey] = dateKey(p.Published)
+	}
 	set(propURL, p.URL)
 	set(propDOI, p.DOI)
 	if len(p.Authors) > 0 {

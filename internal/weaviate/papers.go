@@ -45,9 +45,9 @@ func (s *Store) fetch(ctx context.Context, what string, ids []string, cl string,
 	uniq := slices.Clone(ids)
 	slices.Sort(uniq)
 	uniq = slices.Compact(uniq)
+	page := readPage
 	for len(uniq) > 0 {
-		chunk := uniq[:min(idBatch, len(uniq))]
-		uniq = uniq[len(chunk):]
+		chunk := uniq[:min(page, len(uniq))]
 		res, err := s.search(ctx, what, cl, func(q *graphql.Search) *graphql.Search {
 			q = q.WithWhere(byIDs(chunk)).WithLimit(len(chunk)).
 				WithMetadata(&graphql.Metadata{ID: true, Vector: withVector})
@@ -56,9 +56,14 @@ func (s *Store) fetch(ctx context.Context, what string, ids []string, cl string,
 			}
 			return q
 		})
+		if err != nil && tooLarge(err) && page > 1 {
+			page /= 2
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
+		uniq = uniq[len(chunk):]
 		for _, r := range res {
 			o, err := fromResult(r)
 			if err != nil {
@@ -380,14 +385,19 @@ func (s *Store) List(offset, limit int) ([]paper.Paper, int, error) {
 func (s *Store) Scan(model string, fn func(p paper.Paper, vec []float32) error) error {
 	ctx := context.Background()
 	after := ""
+	page := readPage
 	for {
 		res, err := s.search(ctx, "scan", s.rcl, func(q *graphql.Search) *graphql.Search {
-			q = q.WithLimit(scanPage).WithProperties(paperProps...).WithMetadata(&graphql.Metadata{ID: true, Vector: true})
+			q = q.WithLimit(page).WithProperties(paperProps...).WithMetadata(&graphql.Metadata{ID: true, Vector: true})
 			if after != "" {
 				q = q.WithAfter(after)
 			}
 			return q
 		})
+		if err != nil && tooLarge(err) && page > 1 {
+			page /= 2
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -404,9 +414,10 @@ func (s *Store) Scan(model string, fn func(p paper.Paper, vec []float32) error) 
 				return err
 			}
 		}
-		if len(res) < scanPage {
+		if len(res) < page {
 			return nil
 		}
 		after = res[len(res)-1].ID
+		page = min(2*page, readPage)
 	}
 }
