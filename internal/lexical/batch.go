@@ -97,6 +97,7 @@ type batchWorker struct {
 	a     analysis
 	toks  []uint32
 	build buildScratch
+	post  postScratch
 	// buckets[s] holds the distinct bigram keys of shard s of the bigram
 	// table of the documents this worker built.
 	buckets [countShards][]uint64
@@ -390,6 +391,73 @@ func (d *prepDoc) buildWith(toks []uint32, brk []bool, bigrams bool, sc *buildSc
 	d.bigrams = slices.Clip(slices.Clone(sorted))
 }
 
+// postScratch is a worker's memory for appendPostings.
+type postScratch struct {
+	cnt     []int32  // by term: the chunk's postings, then where they go
+	touched []uint32 // terms with postings in the chunk
+	buf     []uint32 // the chunk's postings, grouped by term
+}
+
+// appendPostings appends the postings of the chunk's documents (slots from
+// base; dead ones skipped) for the terms that fall to worker w of workers
+// (termOwner). Rather than appending to one posting list after another,
+// each at a random place in memory, it groups the chunk's postings by term
+// in buf (a counting sort) and then appends each term's group at once.
+func (ix *Index) appendPostings(ps *postScratch, ds []prepDoc, dead []bool, base uint32, w, workers int) {
+	if n := len(ix.terms); len(ps.cnt) < n {
+		ps.cnt = append(ps.cnt, make([]int32, n-len(ps.cnt)+1024)...)
+	}
+	cnt, touched := ps.cnt, ps.touched[:0]
+	total := 0
+	for i := range ds {
+		if dead[i] {
+			continue
+		}
+		for _, t := range ds[i].terms {
+			if termOwner(t, workers) != w {
+				continue
+			}
+			if cnt[t] == 0 {
+				touched = append(touched, t)
+			}
+			cnt[t]++
+			total++
+		}
+	}
+	// cnt[t] becomes where t's group starts in buf.
+	off := int32(0)
+	for _, t := range touched {
+		c := cnt[t]
+		cnt[t] = off
+		off += c
+	}
+	buf := slices.Grow(ps.buf[:0], total)[:total]
+	for i := range ds {
+		if dead[i] {
+			continue
+		}
+		d := &ds[i]
+		slot := base + uint32(i)
+		for j, t := range d.terms {
+			if termOwner(t, workers) != w {
+				continue
+			}
+			buf[cnt[t]] = slot<<8 | uint32(d.tfs[j])
+			cnt[t]++
+		}
+	}
+	// cnt[t] is now where t's group ends.
+	start := int32(0)
+	for _, t := range touched {
+		end := cnt[t]
+		te := &ix.terms[t]
+		te.post = append(te.post, buf[start:end]...)
+		cnt[t] = 0
+		start = end
+	}
+	ps.touched, ps.buf = touched, buf
+}
+
 // termOwner is the worker (of workers) that appends term t's postings.
 func termOwner(t uint32, workers int) int {
 	return int(uint64((t>>3)*0x9e3779b1) * uint64(workers) >> 32)
@@ -426,24 +494,7 @@ func (ix *Index) insertBatchLocked(sc *batchScratch, ids []string, ds []prepDoc)
 	workers := len(sc.workers)
 	var nextShard atomic.Int64
 	runWorkers(workers, func(w int) {
-		// Postings of the terms that fall to this worker: blocks of 8
-		// terms (whole cache lines of ix.terms, so that workers do not
-		// write to the same lines), spread by a hash so that the most
-		// frequent terms, numbered first, do not all fall to one worker.
-		for i := range ds {
-			if dead[i] {
-				continue
-			}
-			d := &ds[i]
-			slot := base + uint32(i)
-			for j, t := range d.terms {
-				if termOwner(t, workers) != w {
-					continue
-				}
-				te := &ix.terms[t]
-				te.post = append(te.post, slot<<8|uint32(d.tfs[j]))
-			}
-		}
+		ix.appendPostings(&sc.workers[w].post, ds, dead, base, w, workers)
 		for {
 			s := int(nextShard.Add(1) - 1)
 			if s >= countShards {

@@ -43,6 +43,15 @@
 // BenchmarkBuild100k and the other benchmarks measure build rate, memory
 // and latency at 100k synthetic documents.
 //
+// # Bulk loading
+//
+// AddBatch indexes many documents with the result of Add on each in turn:
+// it analyses them on every core, then inserts a chunk of 4096 under one
+// write lock, again on every core (postings split by term, bigram counts
+// by shard of their table). Grow sizes the per-document tables for a known
+// count first. BenchmarkBuildSynth compares it with Add on the texts of
+// internal/synth's papers, at 100k and (RECOMMEND_BENCH_1M=1) 1M.
+//
 // # Text analysis
 //
 // Tokenize describes the analysis: lower case, Unicode letters and digits,
