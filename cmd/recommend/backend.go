@@ -24,6 +24,8 @@ type backendFlags struct {
 	apiKey     string
 	collection string
 	replicas   int
+	readCL     string
+	writeCL    string
 	timeout    time.Duration
 }
 
@@ -34,6 +36,8 @@ func (b *backendFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.apiKey, "weaviate-api-key", "", "Weaviate API key (also WEAVIATE_API_KEY); empty for anonymous access")
 	fs.StringVar(&b.collection, "weaviate-collection", "Paper", "Weaviate collection holding the papers (created if missing)")
 	fs.IntVar(&b.replicas, "weaviate-replicas", 1, "replication factor of a collection recommend creates")
+	fs.StringVar(&b.readCL, "weaviate-read-consistency", weaviate.DefaultReadConsistency, "consistency level of reads: ONE (fastest; goes on while any replica is up, may briefly read stale data from a node that just came back), QUORUM or ALL")
+	fs.StringVar(&b.writeCL, "weaviate-write-consistency", weaviate.DefaultWriteConsistency, "consistency level of writes: QUORUM (an acknowledged write is on a majority of replicas), ONE or ALL")
 	fs.DurationVar(&b.timeout, "weaviate-timeout", 30*time.Second, "time limit of each request to Weaviate")
 }
 
@@ -102,13 +106,15 @@ func (b *backendFlags) openWeaviate(ctx context.Context, log *slog.Logger) (*wea
 		return nil, usageError{fmt.Sprintf("--weaviate-replicas %d: want 1 or more", b.replicas)}
 	}
 	ws, err := weaviate.Open(ctx, weaviate.Config{
-		URLs:       urls,
-		GRPCAddrs:  grpc,
-		APIKey:     b.apiKey,
-		Collection: b.collection,
-		Replicas:   b.replicas,
-		Timeout:    b.timeout,
-		Logger:     log,
+		URLs:             urls,
+		GRPCAddrs:        grpc,
+		APIKey:           b.apiKey,
+		Collection:       b.collection,
+		Replicas:         b.replicas,
+		ReadConsistency:  strings.ToUpper(b.readCL),
+		WriteConsistency: strings.ToUpper(b.writeCL),
+		Timeout:          b.timeout,
+		Logger:           log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("weaviate %s: %w", strings.Join(urls, ","), err)

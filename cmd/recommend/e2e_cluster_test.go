@@ -33,7 +33,10 @@ func TestE2EWeaviateClusterFailover(t *testing.T) {
 		urls[i], grpc[i] = n.URL(), n.GRPCAddr()
 	}
 	s := startService(t, t.TempDir(), "--store", "weaviate", "--weaviate-url", strings.Join(urls, ","), "--weaviate-grpc", strings.Join(grpc, ","),
-		"--weaviate-collection", "Failover", "--weaviate-replicas", "3", "--weaviate-timeout", "5s")
+		"--weaviate-collection", "Failover", "--weaviate-replicas", "3", "--weaviate-timeout", "5s",
+		// Reads at QUORUM too, so that the check at the end cannot read a
+		// replica that missed writes while it was down.
+		"--weaviate-read-consistency", "QUORUM")
 	all := allPapers(t, s)
 	if len(all) < 250 {
 		t.Fatalf("%d papers before the load, want the bundled corpus", len(all))
