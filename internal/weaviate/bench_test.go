@@ -211,6 +211,7 @@ func BenchmarkLarge(b *testing.B) {
 		b.Run(sys.name, func(b *testing.B) {
 			var lat latencies
 			found, total := 0, 0
+			var foundKind, totalKind [3]int // held-out, stored, random
 			cpu0, srv0 := cpuTime(), procCPU(b, node.PID())
 			i := 0
 			for b.Loop() {
@@ -221,12 +222,15 @@ func BenchmarkLarge(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				kind := []int{0, 1, 0, 1, 2}[j%5]
 				for _, id := range got {
 					if slices.Contains(exact[j], id) {
 						found++
+						foundKind[kind]++
 					}
 				}
 				total += len(exact[j])
+				totalKind[kind] += len(exact[j])
 				i++
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
@@ -234,6 +238,11 @@ func BenchmarkLarge(b *testing.B) {
 				b.ReportMetric(float64((procCPU(b, node.PID())-srv0).Nanoseconds())/1e6/float64(b.N), "server-cpu-ms/op")
 			}
 			b.ReportMetric(float64(found)/float64(total), "recall@10")
+			for i, name := range []string{"held-out", "stored", "random"} {
+				if totalKind[i] > 0 {
+					b.ReportMetric(float64(foundKind[i])/float64(totalKind[i]), name+"-recall")
+				}
+			}
 			lat.report(b)
 			p50[sys.name] = lat.pct(0.5)
 		})

@@ -162,3 +162,40 @@ func httpPost(url, body string) (int, error) {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
 }
+
+// TestAPIKey runs against a node that requires an API key: the right key
+// works for REST and gRPC calls alike, a wrong one is refused with an
+// error saying so.
+func TestAPIKey(t *testing.T) {
+	node := weaviatetest.Start(t,
+		weaviatetest.Env("AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED", "false"),
+		weaviatetest.Env("AUTHENTICATION_APIKEY_ENABLED", "true"),
+		weaviatetest.Env("AUTHENTICATION_APIKEY_ALLOWED_KEYS", "right-key"),
+		weaviatetest.Env("AUTHENTICATION_APIKEY_USERS", "recommend"),
+	)
+	open := func(key string) (*weaviate.Store, error) {
+		return weaviate.Open(context.Background(), weaviate.Config{
+			URLs: []string{node.URL()}, GRPCAddrs: []string{node.GRPCAddr()}, APIKey: key, Collection: "Keyed", Logger: quietLogger(),
+		})
+	}
+	for _, key := range []string{"", "wrong-key"} {
+		_, err := open(key)
+		if errs.Code(err) != errs.Unavailable || !strings.Contains(err.Error(), "credentials") {
+			t.Errorf("Open with API key %q: got %v, want an %s error about the credentials", key, err, errs.Unavailable)
+		}
+	}
+	st, err := open("right-key")
+	if err != nil {
+		t.Fatalf("Open with the right API key: %v", err)
+	}
+	ps, vs := batch(40, "key:", 3)
+	if err := st.PutPapers(ps, model, vs); err != nil { // gRPC
+		t.Fatal(err)
+	}
+	if n, err := st.Count(); err != nil || n != 3 { // REST
+		t.Errorf("Count() = %d, %v; want 3", n, err)
+	}
+	if err := st.Delete(ps[0].ID); err != nil { // gRPC, then REST
+		t.Error(err)
+	}
+}
