@@ -15,5 +15,13 @@
 //
 // The scan is memory-bound: per search it reads dims bytes per vector
 // (8-bit) or dims/2 (4-bit), so at 1M vectors of 512 dimensions 512 or 256
-// MB. BENCHMARKS.md has the figures against chromem-go's own query.
+// MB. BENCHMARKS.md has the figures against chromem-go's own query, and
+// BitsFor the recommended code width for a given size.
+//
+// Because one search already uses every core, searches are admitted to
+// scan a few at a time (WithMaxConcurrentSearches; by default one at a
+// time with the default workers) and the others wait in FIFO order:
+// under concurrent load each search then takes about as long as a lone
+// one plus its wait, instead of every search slowing down together.
+// SearchContext gives up waiting when its context ends.
 package vecindex
