@@ -260,3 +260,29 @@ func TestAddBatchRepeatedWords(t *testing.T) {
 		t.Errorf("Len = %d, want %d", got, len(ids))
 	}
 }
+
+// FuzzAddBatch checks that AddBatch leaves the index in the state Add one
+// by one does, whatever the texts (the batch path analyses into scratch
+// memory and counts terms in tables; Add sorts).
+func FuzzAddBatch(f *testing.F) {
+	f.Add("Spiking neural networks on SpiNNaker", "bio-inspired CO$_2$ studies, studies", "neural neural gas", true)
+	f.Add("", "the of", "模型 αβ-divergence", false)
+	f.Fuzz(func(t *testing.T, a, b, c string, repeat bool) {
+		ids := []string{"a", "b", "c"}
+		texts := []string{a, b, c}
+		if repeat { // an id again within the batch
+			ids = append(ids, "a")
+			texts = append(texts, b+" "+c)
+		}
+		batched, single := New(), New()
+		if err := batched.AddBatch(ids, texts); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			if err := single.Add(id, texts[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sameIndex(t, batched, single)
+	})
+}
