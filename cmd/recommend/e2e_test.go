@@ -110,6 +110,9 @@ func testBundledCorpus(t *testing.T, b testBackend) {
 			if got := s.do("GET", "/v1/search?limit=5&mode="+mode+"&q=FractalNet", nil, &rl); got != http.StatusOK {
 				t.Fatalf("search FractalNet mode=%s: status %d", mode, got)
 			}
+			if rl.Mode != engine.Mode(mode) {
+				t.Errorf("search mode=%s: the answer says mode %q", mode, rl.Mode)
+			}
 			if mode == "semantic" {
 				continue // a name the encoder has never seen: no promise
 			}

@@ -54,6 +54,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 		cfg.Backup = a.bolt
 	}
 	srv := httpapi.NewServer(cfg)
+	a.engine.HoldWrites() // until Load, which runs while the server listens
 	if err := srv.Open(); err != nil {
 		return err
 	}

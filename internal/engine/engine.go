@@ -19,6 +19,7 @@ import (
 	"github.com/recommend-dev/recommend/internal/errs"
 	"github.com/recommend-dev/recommend/internal/lexical"
 	"github.com/recommend-dev/recommend/internal/paper"
+	"github.com/recommend-dev/recommend/internal/vecindex"
 )
 
 // ErrNotFound is what a Store returns (wrapped or not) for an unknown ID.
@@ -78,7 +79,12 @@ type Engine struct {
 	infoMu sync.RWMutex
 	info   map[string]docInfo // what filters need, per stored paper
 
-	ready atomic.Bool
+	// ready is set once the vector index is loaded: queries may run.
+	// lexReady follows once the lexical index is too (Load builds it in
+	// the background): until then hybrid queries run as semantic ones,
+	// lexical queries are turned away. loading is set while Load runs:
+	// writes are turned away meanwhile.
+	ready, lexReady, loading atomic.Bool
 
 	mapping mapCache // the cached corpus map (mapping.go)
 }
@@ -105,7 +111,13 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Text = paper.Paper.Text
 	}
 	if cfg.Index == nil {
-		ix, err := NewMemIndex(cfg.Embedder.Model(), cfg.Embedder.Dimensions())
+		// The code width is fixed when the index is made: choose it for
+		// the papers stored now (4-bit codes from 50,000; vecindex.BitsFor).
+		n, err := cfg.Store.Count()
+		if err != nil {
+			return nil, fmt.Errorf("engine: count stored papers: %w", err)
+		}
+		ix, err := NewMemIndex(cfg.Embedder.Model(), cfg.Embedder.Dimensions(), vecindex.WithBits(vecindex.BitsFor(n)))
 		if err != nil {
 			return nil, err
 		}
@@ -130,8 +142,30 @@ func (e *Engine) Model() string { return e.emb.Model() }
 // Dimensions is the size of the model's vectors.
 func (e *Engine) Dimensions() int { return e.emb.Dimensions() }
 
-// Ready reports whether Load has finished.
+// Ready reports whether queries can be answered: Load has filled the
+// vector index (the lexical one may still be loading, see LexicalReady).
 func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// HoldWrites turns writes away (503) until the next Load has finished. A
+// server calls it before it starts listening and Load after, so that no
+// write slips in between; Load calls it itself.
+func (e *Engine) HoldWrites() { e.loading.Store(true) }
+
+// LexicalReady reports whether the lexical index is loaded too, and with
+// it every mode and writes.
+func (e *Engine) LexicalReady() bool { return e.lexReady.Load() }
+
+// ModeNow is the mode a query asking for m runs in now: hybrid (or the
+// default) runs as semantic while the lexical index is still loading.
+func (e *Engine) ModeNow(m Mode) Mode {
+	if m == "" {
+		m = Hybrid
+	}
+	if m == Hybrid && !e.lexReady.Load() {
+		return Semantic
+	}
+	return m
+}
 
 // Len is the number of papers the engine serves.
 func (e *Engine) Len() int {
@@ -140,10 +174,16 @@ func (e *Engine) Len() int {
 	return len(e.info)
 }
 
-// Load fills the index from the store. Papers that have no vector for the
+// Load fills the indexes from the store. Papers that have no vector for the
 // engine's model (the model changed, or they were stored without one) are
 // embedded now, in batches, and their vectors stored.
+//
+// Queries may run (Ready) as soon as the vector index is filled; the
+// lexical index, most of the work at a million papers, is built meanwhile
+// on its own goroutine and Load returns when it is done (LexicalReady).
 func (e *Engine) Load(ctx context.Context) error {
+	e.HoldWrites()
+	defer e.loading.Store(false)
 	start := time.Now()
 	model := e.Model()
 	var (
@@ -189,10 +229,8 @@ func (e *Engine) Load(ctx context.Context) error {
 	if err == nil {
 		err = flush()
 	}
-	if lerr := lex.close(); err == nil && lerr != nil {
-		err = fmt.Errorf("lexical index: %w", lerr)
-	}
 	if err != nil {
+		lex.close()
 		return fmt.Errorf("engine: load index from store: %w", err)
 	}
 	if len(missing) > 0 {
@@ -215,12 +253,18 @@ func (e *Engine) Load(ctx context.Context) error {
 			}
 			e.writeMu.Unlock()
 			if err != nil {
+				lex.close()
 				return fmt.Errorf("engine: store re-embedded vectors: %w", err)
 			}
 		}
 	}
 	e.ready.Store(true)
-	e.log.Info("index loaded", "model", model, "dimensions", e.Dimensions(), "papers", e.Len(), "duration", time.Since(start).Round(time.Millisecond))
+	e.log.Info("vector index loaded: serving semantic queries", "model", model, "dimensions", e.Dimensions(), "papers", e.Len(), "duration", time.Since(start).Round(time.Millisecond))
+	if err := lex.close(); err != nil {
+		return fmt.Errorf("engine: load the lexical index: %w", err)
+	}
+	e.lexReady.Store(true)
+	e.log.Info("index loaded", "model", model, "papers", e.Len(), "duration", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -336,6 +380,9 @@ func (e *Engine) Put(ctx context.Context, ps []paper.Paper) error {
 		}
 		seen[p.ID] = i
 	}
+	if err := e.checkLoaded(); err != nil {
+		return err
+	}
 	vecs, err := e.embedPapers(ctx, ps)
 	if err != nil {
 		return err
@@ -346,13 +393,13 @@ func (e *Engine) Put(ctx context.Context, ps []paper.Paper) error {
 		return fmt.Errorf("engine: store %d papers: %w", len(ps), err)
 	}
 	e.mapping.invalidate()
-	ids := make([]string, len(ps))
+	ids, texts := make([]string, len(ps)), make([]string, len(ps))
 	for i, p := range ps {
-		ids[i] = p.ID
+		ids[i], texts[i] = p.ID, e.text(p)
 		e.setInfo(p)
-		if err := e.lex.Add(p.ID, e.text(p)); err != nil {
-			return fmt.Errorf("engine: lexical index %q: %w", p.ID, err)
-		}
+	}
+	if err := e.lex.AddBatch(ids, texts); err != nil {
+		return fmt.Errorf("engine: lexical index: %w", err)
 	}
 	// The store has them: index them even if the caller has gone away.
 	if err := e.index.Add(context.WithoutCancel(ctx), ids, vecs); err != nil {
@@ -400,6 +447,9 @@ func validDate(s string) bool {
 
 // Delete removes a paper and its vectors.
 func (e *Engine) Delete(id string) error {
+	if err := e.checkLoaded(); err != nil {
+		return err
+	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
 	if err := e.store.Delete(id); err != nil {

@@ -45,8 +45,15 @@ func newLexLoader(ctx context.Context, ix *lexical.Index) *lexLoader {
 	return l
 }
 
+// lexLoadGate, when not nil, holds the loader's goroutine until it is
+// closed: tests use it to see the engine between Ready and LexicalReady.
+var lexLoadGate chan struct{}
+
 func (l *lexLoader) run() {
 	defer close(l.done)
+	if lexLoadGate != nil {
+		<-lexLoadGate
+	}
 	for b := range l.batches {
 		if l.failed.Load() || l.ctx.Err() != nil {
 			continue // drain: the scan is stopping

@@ -77,6 +77,9 @@ func (s *MemIndex) Delete(_ context.Context, id string) error {
 // Len is the number of vectors in the index.
 func (s *MemIndex) Len() int { return s.vix.Len() }
 
+// Queue reports how many searches scan the index and how many wait.
+func (s *MemIndex) Queue() (scanning, waiting int) { return s.vix.Queue() }
+
 // Vectors returns copies of the stored vectors of ids.
 func (s *MemIndex) Vectors(_ context.Context, ids []string) ([][]float32, error) {
 	out := make([][]float32, len(ids))
@@ -119,19 +122,19 @@ const maxPostFilter = 16
 // thousands per query at 100k papers, each a cache miss on the candidate's
 // id string; that was a quarter of the CPU time of a related-papers query
 // at 100k papers (BenchmarkQuery).
-func (s *MemIndex) Search(_ context.Context, q []float32, k int, o SearchOptions) ([]Hit, error) {
+func (s *MemIndex) Search(ctx context.Context, q []float32, k int, o SearchOptions) ([]Hit, error) {
 	if k <= 0 || s.vix.Len() == 0 {
 		return nil, nil
 	}
 	dated := o.PublishedAfter != "" || o.PublishedBefore != ""
 	if dated || len(o.Skip) > maxPostFilter {
-		return s.search(q, k, vecindex.SearchOptions{Exact: o.Exact, Exclude: o.Exclude, Rerank: o.Rerank})
+		return s.search(ctx, q, k, vecindex.SearchOptions{Exact: o.Exact, Exclude: o.Exclude, Rerank: o.Rerank})
 	}
 	rerank := o.Rerank
 	if rerank > 0 {
 		rerank += len(o.Skip)
 	}
-	hs, err := s.search(q, k+len(o.Skip), vecindex.SearchOptions{Exact: o.Exact, Rerank: rerank})
+	hs, err := s.search(ctx, q, k+len(o.Skip), vecindex.SearchOptions{Exact: o.Exact, Rerank: rerank})
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +147,15 @@ func (s *MemIndex) Search(_ context.Context, q []float32, k int, o SearchOptions
 	return out[:min(k, len(out))], nil
 }
 
-func (s *MemIndex) search(q []float32, k int, o vecindex.SearchOptions) ([]Hit, error) {
-	hs, err := s.vix.Search(q, k, o)
+// search runs one vecindex search. Searches scan one at a time, each on
+// every core, the others waiting their turn in order (vecindex's admission
+// control): one that waits past its request's end gives up.
+func (s *MemIndex) search(ctx context.Context, q []float32, k int, o vecindex.SearchOptions) ([]Hit, error) {
+	hs, err := s.vix.SearchContext(ctx, q, k, o)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("engine: query index %s: %w", s.model, err)
 	}
 	out := make([]Hit, len(hs))

@@ -153,6 +153,9 @@ func (e *Engine) Related(ctx context.Context, id string, q Query) ([]Result, err
 	if err := e.checkReady(); err != nil {
 		return nil, err
 	}
+	if err := e.modeNow(&q); err != nil {
+		return nil, err
+	}
 	vec, ok, err := e.vector(ctx, id)
 	if err != nil {
 		return nil, err
@@ -207,6 +210,9 @@ func (e *Engine) Search(ctx context.Context, text string, q Query) ([]Result, er
 	if err := e.checkReady(); err != nil {
 		return nil, err
 	}
+	if err := e.modeNow(&q); err != nil {
+		return nil, err
+	}
 	excl := e.exclude(q, nil)
 	if q.Mode == Lexical {
 		return e.results(lexHits(e.lex.Search(text, q.Limit, excl)))
@@ -253,6 +259,9 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 		return nil, errs.Field("positive", "at most %d paper ids in positive and negative together, got %d", MaxRecommendID, len(positive)+len(negative))
 	}
 	if err := e.checkReady(); err != nil {
+		return nil, err
+	}
+	if err := e.modeNow(&q); err != nil {
 		return nil, err
 	}
 	skip := map[string]bool{}
@@ -326,6 +335,26 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []string, q Q
 func (e *Engine) checkReady() error {
 	if !e.ready.Load() {
 		return errs.Errorf(errs.Unavailable, "the index is still loading; try again in a moment")
+	}
+	return nil
+}
+
+// checkLoaded turns writes away while Load runs: a paper written while
+// Load still reads the store could be indexed, then overwritten in the
+// lexical index by the copy Load read before.
+func (e *Engine) checkLoaded() error {
+	if e.loading.Load() {
+		return errs.Errorf(errs.Unavailable, "the index is still loading; try again in a moment")
+	}
+	return nil
+}
+
+// modeNow settles q's mode for the state of the indexes: see ModeNow. A
+// lexical query waits for the lexical index.
+func (e *Engine) modeNow(q *Query) error {
+	q.Mode = e.ModeNow(q.Mode)
+	if q.Mode == Lexical && !e.lexReady.Load() {
+		return errs.Errorf(errs.Unavailable, "the lexical index is still loading; mode=semantic answers now")
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func TestSemanticSideSkip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := e.mem().search(vec, k, vecindex.SearchOptions{Exact: true, Exclude: e.exclude(Query{}, skip)})
+				want, err := e.mem().search(context.Background(), vec, k, vecindex.SearchOptions{Exact: true, Exclude: e.exclude(Query{}, skip)})
 				if err != nil {
 					t.Fatal(err)
 				}

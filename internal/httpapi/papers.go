@@ -22,6 +22,8 @@ import (
 // Engine is what the API needs from the engine.
 type Engine interface {
 	Ready() bool
+	LexicalReady() bool
+	ModeNow(m engine.Mode) engine.Mode
 	Model() string
 	Dimensions() int
 	Len() int
@@ -40,6 +42,9 @@ type Engine interface {
 type ResultList struct {
 	Data  []engine.Result `json:"data"`
 	Model string          `json:"model"`
+	// Mode is the ranking that ran: the one asked for, except that hybrid
+	// runs as semantic while the lexical index is still loading at start-up.
+	Mode engine.Mode `json:"mode"`
 }
 
 // PaperList is the response of listing and storing papers.
@@ -62,6 +67,9 @@ func handleReady(eng Engine) echo.HandlerFunc {
 		return c.JSON(http.StatusOK, map[string]any{
 			"status": "ready", "model": eng.Model(), "papers": eng.Len(),
 			"modes": engine.Modes, "default_mode": engine.Hybrid,
+			// false while the lexical index is still loading: hybrid
+			// queries run as semantic, lexical ones and writes get 503.
+			"lexical_ready": eng.LexicalReady(),
 		})
 	}
 }
@@ -193,8 +201,9 @@ func handleRelated(eng Engine) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		q.Mode = eng.ModeNow(q.Mode)
 		rs, err := eng.Related(c.Request().Context(), id, q)
-		return results(c, eng, rs, err)
+		return results(c, eng, q, rs, err)
 	}
 }
 
@@ -204,8 +213,9 @@ func handleSearch(eng Engine) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		q.Mode = eng.ModeNow(q.Mode)
 		rs, err := eng.Search(c.Request().Context(), c.QueryParam("q"), q)
-		return results(c, eng, rs, err)
+		return results(c, eng, q, rs, err)
 	}
 }
 
@@ -231,19 +241,20 @@ func handleRecommend(eng Engine) echo.HandlerFunc {
 			return err
 		}
 		q := engine.Query{Limit: req.Limit, PublishedAfter: req.PublishedAfter, PublishedBefore: req.PublishedBefore, Exact: req.Exact, Mode: engine.Mode(req.Mode)}
+		q.Mode = eng.ModeNow(q.Mode)
 		rs, err := eng.Recommend(c.Request().Context(), req.Positive, req.Negative, q)
-		return results(c, eng, rs, err)
+		return results(c, eng, q, rs, err)
 	}
 }
 
-func results(c echo.Context, eng Engine, rs []engine.Result, err error) error {
+func results(c echo.Context, eng Engine, q engine.Query, rs []engine.Result, err error) error {
 	if err != nil {
 		return err
 	}
 	if rs == nil {
 		rs = []engine.Result{}
 	}
-	return c.JSON(http.StatusOK, ResultList{Data: rs, Model: eng.Model()})
+	return c.JSON(http.StatusOK, ResultList{Data: rs, Model: eng.Model(), Mode: q.Mode})
 }
 
 // boolParam reads a true/false query parameter; absent is false.
