@@ -157,9 +157,12 @@ type Config struct {
 	// EF is the size of HNSW's candidate list during a search (Weaviate's
 	// ef): larger is slower and finds more of the true nearest
 	// neighbours. Open sets it on the collection (new or existing) when it
-	// is not 0; -1 means Weaviate's dynamic default (8×k, at least 100),
-	// which finds 85 % of the exact top 10 at 100k papers of 512
-	// dimensions (BenchmarkLarge). Default DefaultEF.
+	// is not 0; -1 means Weaviate's dynamic default (8×k, at least 100).
+	// At 100k papers of 512 dimensions (BenchmarkLarge) that default
+	// finds all of the exact top 10 for held-out papers, 99.9 % for
+	// stored papers and 30 % for random directions (no cluster near
+	// them); ef 512 raises the last to 68 % at 2.7 times the latency.
+	// Default DefaultEF.
 	EF int
 	// MaxResults is the server's QUERY_MAXIMUM_RESULTS; default
 	// DefaultMaxResults. List pages past it with a range filter instead
