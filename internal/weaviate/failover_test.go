@@ -79,12 +79,13 @@ func TestFailover(t *testing.T) {
 		readErrs    [2]atomic.Int64
 		firstReadEr atomic.Value
 
+		writesBefore atomic.Int64
 		// The writer's record, read after wg.Wait.
-		writesBefore, writesAfter int
-		failedBefore              []error
-		failedAfter               []error // after the kill, before the first success
-		failedLate                []error // after a successful write after the kill
-		firstWriteAfter           time.Time
+		writesAfter     int
+		failedBefore    []error
+		failedAfter     []error // after the kill, before the first success
+		failedLate      []error // after a successful write after the kill
+		firstWriteAfter time.Time
 	)
 	for i, p := range seed {
 		acked[p.ID] = seedVecs[i]
@@ -110,7 +111,7 @@ func TestFailover(t *testing.T) {
 			case err != nil:
 				failedLate = append(failedLate, err)
 			case !after:
-				writesBefore++
+				writesBefore.Add(1)
 			default:
 				writesAfter++
 				if firstWriteAfter.IsZero() {
@@ -169,7 +170,7 @@ func TestFailover(t *testing.T) {
 	nodes[0].Kill()
 	killAt := time.Now()
 	killed.Store(killAt.UnixNano())
-	t.Logf("killed %s, the raft leader, after %d reads and %d write batches", nodes[0].Name, readOK[0].Load(), writesBefore)
+	t.Logf("killed %s, the raft leader, after %d reads and %d write batches", nodes[0].Name, readOK[0].Load(), writesBefore.Load())
 	time.Sleep(30 * time.Second)
 	close(stop)
 	wg.Wait()
