@@ -377,7 +377,7 @@ func (s *Store) List(offset, limit int) ([]paper.Paper, int, error) {
 }
 
 // Scan calls fn for every paper with its vector for model, nil when the
-// paper has none or one of another model. It reads pages of a few thousand
+// paper has none or one of another model. It reads pages of up to 500
 // objects with Weaviate's cursor (in object UUID order, not ID order) and
 // stops at the first error fn returns, which it returns unchanged. Like the
 // embedded store's Scan it is not a snapshot: papers written meanwhile may
