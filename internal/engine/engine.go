@@ -200,21 +200,14 @@ func (e *Engine) Load(ctx context.Context) error {
 		ids, vecs = ids[:0], vecs[:0]
 		return err
 	}
-	// The lexical index is filled in batches on its own goroutine (it
-	// analyses each batch on every core) while the scan goes on.
-	if count, err := e.store.Count(); err == nil {
-		e.lex.Grow(count)
-	}
-	lex := newLexLoader(ctx, e.lex)
+	// First the vectors, so that queries may run as soon as possible; then
+	// the lexical index, from a second read of the store (see loadLexical).
 	err := e.store.Scan(model, func(p paper.Paper, vec []float32) error {
 		n++
 		// The store decodes a paper into substrings of one string: keep
 		// copies of what the indexes hold, not the whole record.
 		p.ID, p.Published = strings.Clone(p.ID), strings.Clone(p.Published)
 		e.setInfo(p)
-		if err := lex.add(p.ID, e.text(p)); err != nil {
-			return err
-		}
 		if vec == nil {
 			missing = append(missing, p)
 			return nil
@@ -230,7 +223,6 @@ func (e *Engine) Load(ctx context.Context) error {
 		err = flush()
 	}
 	if err != nil {
-		lex.close()
 		return fmt.Errorf("engine: load index from store: %w", err)
 	}
 	if len(missing) > 0 {
@@ -253,19 +245,39 @@ func (e *Engine) Load(ctx context.Context) error {
 			}
 			e.writeMu.Unlock()
 			if err != nil {
-				lex.close()
 				return fmt.Errorf("engine: store re-embedded vectors: %w", err)
 			}
 		}
 	}
 	e.ready.Store(true)
 	e.log.Info("vector index loaded: serving semantic queries", "model", model, "dimensions", e.Dimensions(), "papers", e.Len(), "duration", time.Since(start).Round(time.Millisecond))
-	if err := lex.close(); err != nil {
+	if err := e.loadLexical(ctx, n); err != nil {
 		return fmt.Errorf("engine: load the lexical index: %w", err)
 	}
 	e.lexReady.Store(true)
 	e.log.Info("index loaded", "model", model, "papers", e.Len(), "duration", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// loadLexical fills the lexical index from the store, which holds about n
+// papers: it reads them again (without vectors) rather than keeping every
+// text of the first read, and indexes them in batches on a goroutine of
+// its own (lexical.AddBatch analyses a batch on every core) while the read
+// goes on. Writes are held off meanwhile (checkLoaded), so the store does
+// not change under it.
+func (e *Engine) loadLexical(ctx context.Context, n int) error {
+	e.lex.Grow(n)
+	lex := newLexLoader(ctx, e.lex)
+	err := e.store.Scan("", func(p paper.Paper, _ []float32) error {
+		if err := lex.add(strings.Clone(p.ID), e.text(p)); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+	if lerr := lex.close(); err == nil {
+		err = lerr
+	}
+	return err
 }
 
 func (e *Engine) setInfo(p paper.Paper) {
