@@ -388,7 +388,8 @@ func (s *Store) Scan(model string, fn func(p paper.Paper, vec []float32) error) 
 	page := readPage
 	for {
 		res, err := s.search(ctx, "scan", s.rcl, func(q *graphql.Search) *graphql.Search {
-			q = q.WithLimit(page).WithProperties(paperProps...).WithMetadata(&graphql.Metadata{ID: true, Vector: true})
+			// Without a model nobody wants the vectors: do not ship them.
+			q = q.WithLimit(page).WithProperties(paperProps...).WithMetadata(&graphql.Metadata{ID: true, Vector: model != ""})
 			if after != "" {
 				q = q.WithAfter(after)
 			}
