@@ -663,8 +663,8 @@ func benchLoadStore(b *testing.B, st *store.Store, emb embeddings.Embedder, n in
 	var (
 		lat, ready benchLatencies
 		heap       uint64
-		cpu  time.Duration
-		last *Engine
+		cpu        time.Duration
+		last       *Engine
 	)
 	for b.Loop() {
 		b.StopTimer()
@@ -709,7 +709,7 @@ func benchLoadStore(b *testing.B, st *store.Store, emb embeddings.Embedder, n in
 	for _, d := range ready {
 		readyTotal += d
 	}
-	b.ReportMetric(float64((readyTotal / time.Duration(len(ready))).Microseconds())/1e3, "ms/ready")
+	b.ReportMetric(float64((readyTotal/time.Duration(len(ready))).Microseconds())/1e3, "ms/ready")
 	b.ReportMetric(float64(n)/mean.Seconds(), "papers/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(len(lat)), "cpu-ms/op")

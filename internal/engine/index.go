@@ -50,3 +50,17 @@ type Hit struct {
 	ID    string
 	Score float64
 }
+
+// WithoutSkipped returns hs without the hits in skip, at most k of them,
+// reusing hs. An Index may ask its search for k+len(skip) results and drop
+// the skipped ones after, which is cheaper than filtering every candidate
+// when skip is small.
+func WithoutSkipped(hs []Hit, skip map[string]bool, k int) []Hit {
+	out := hs[:0]
+	for _, h := range hs {
+		if !skip[h.ID] {
+			out = append(out, h)
+		}
+	}
+	return out[:min(k, len(out))]
+}

@@ -138,13 +138,7 @@ func (s *MemIndex) Search(ctx context.Context, q []float32, k int, o SearchOptio
 	if err != nil {
 		return nil, err
 	}
-	out := hs[:0]
-	for _, h := range hs {
-		if !o.Skip[h.ID] {
-			out = append(out, h)
-		}
-	}
-	return out[:min(k, len(out))], nil
+	return WithoutSkipped(hs, o.Skip, k), nil
 }
 
 // search runs one vecindex search. Searches scan one at a time, each on

@@ -138,13 +138,7 @@ func (x *Index) Search(ctx context.Context, q []float32, k int, o engine.SearchO
 		if err != nil {
 			return nil, err
 		}
-		out := hs[:0]
-		for _, h := range hs {
-			if !o.Skip[h.ID] {
-				out = append(out, h)
-			}
-		}
-		return out[:min(k, len(out))], nil
+		return engine.WithoutSkipped(hs, o.Skip, k), nil
 	}
 	return s.nearVector(ctx, q, k, and(dates, skipFilter(o.Skip)))
 }
