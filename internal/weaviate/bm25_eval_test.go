@@ -46,7 +46,7 @@ import (
 //
 // Rankers: Weaviate BM25 (limit 10, and limit = corpus size, with which
 // its BlockMax WAND cannot prune); our lexical.Index over the same texts; Weaviate
-// hybrid (relativeScoreFusion, the server's default) at three alphas
+// hybrid (relativeScoreFusion, the server's default) at four alphas
 // (Weaviate's alpha is the vector side's weight: 0.6 is our engine's
 // semantic weight, 0.75 Weaviate's default); our engine's hybrid over the
 // embedded store and in-memory index, and over a Weaviate store and index
@@ -70,7 +70,7 @@ import (
 //	RECOMMEND_REQUIRE_WEAVIATE=1 go test ./internal/weaviate -run EvalWeaviateBM25 -v
 func TestEvalWeaviateBM25(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the evaluation embeds the bundled corpus and runs about 5,000 queries; skipped with -short")
+		t.Skip("the evaluation embeds the bundled corpus and runs about 7,500 queries; skipped with -short")
 	}
 	if raceEnabled {
 		t.Skip("the evaluation runs without -race: go test ./internal/weaviate -run EvalWeaviateBM25")
@@ -320,7 +320,7 @@ func (s *setup) rankers(qvec map[string][]float32, n int) []ranker {
 			return ids, nil
 		}},
 	}
-	for _, alpha := range []float32{0.5, 0.6, 0.75} {
+	for _, alpha := range []float32{0.25, 0.5, 0.6, 0.75} {
 		rs = append(rs, ranker{fmt.Sprintf(rWeaviateHybrid, alpha), func(q string) ([]string, error) {
 			v, ok := qvec[q]
 			if !ok {
