@@ -286,6 +286,63 @@ func (e *Engine) setInfo(p paper.Paper) {
 	e.infoMu.Unlock()
 }
 
+// vectorsFor returns a vector for each paper: the indexed one of a stored
+// paper whose text has not changed (a re-import, or an update of other
+// fields, embeds nothing), a new one for the rest.
+func (e *Engine) vectorsFor(ctx context.Context, ps []paper.Paper) ([][]float32, error) {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	stored, err := e.store.GetMany(ids)
+	if err != nil {
+		return nil, fmt.Errorf("engine: read stored papers: %w", err)
+	}
+	storedText := make(map[string]string, len(stored))
+	for _, p := range stored {
+		storedText[p.ID] = e.text(p)
+	}
+	var same []int // indexes in ps of papers whose text is unchanged
+	for i, p := range ps {
+		if t, ok := storedText[p.ID]; ok && t == e.text(p) {
+			same = append(same, i)
+		}
+	}
+	vecs := make([][]float32, len(ps))
+	if len(same) > 0 {
+		sameIDs := make([]string, len(same))
+		for j, i := range same {
+			sameIDs[j] = ids[i]
+		}
+		vs, err := e.index.Vectors(ctx, sameIDs)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range same {
+			vecs[i] = vs[j] // nil when not indexed: embedded below
+		}
+	}
+	var todo []paper.Paper
+	var at []int
+	for i, v := range vecs {
+		if v == nil {
+			todo = append(todo, ps[i])
+			at = append(at, i)
+		}
+	}
+	if len(todo) == 0 {
+		return vecs, nil
+	}
+	vs, err := e.embedPapers(ctx, todo)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range at {
+		vecs[i] = vs[j]
+	}
+	return vecs, nil
+}
+
 // embedPapers embeds the text of each paper.
 func (e *Engine) embedPapers(ctx context.Context, ps []paper.Paper) ([][]float32, error) {
 	texts := make([]string, len(ps))
@@ -395,7 +452,7 @@ func (e *Engine) Put(ctx context.Context, ps []paper.Paper) error {
 	if err := e.checkLoaded(); err != nil {
 		return err
 	}
-	vecs, err := e.embedPapers(ctx, ps)
+	vecs, err := e.vectorsFor(ctx, ps)
 	if err != nil {
 		return err
 	}
