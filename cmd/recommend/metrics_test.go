@@ -51,6 +51,8 @@ func TestE2EMetricsContent(t *testing.T) {
 		{`recommend_embed_cache_hits_total`, 1},
 		{`recommend_embed_cache_misses_total`, 11},
 		{`recommend_embed_in_flight`, 0},
+		{`recommend_search_scanning`, 0},
+		{`recommend_search_waiting`, 0},
 	} {
 		got, ok := m[tc.series]
 		if !ok || got != tc.want {

@@ -102,6 +102,13 @@ func (o *opsFlags) registerMetrics(m *metrics.Metrics, a *app) error {
 	if err := m.RegisterIndexSize(a.engine.Model(), a.engine.Len); err != nil {
 		return err
 	}
+	if _, _, ok := a.engine.SearchQueue(); ok {
+		scanning := func() int { n, _, _ := a.engine.SearchQueue(); return n }
+		waiting := func() int { _, n, _ := a.engine.SearchQueue(); return n }
+		if err := m.RegisterSearchQueue(scanning, waiting); err != nil {
+			return err
+		}
+	}
 	if c, ok := a.emb.(interface{ Stats() cache.Stats }); ok {
 		if err := m.RegisterCache(func() (uint64, uint64) { s := c.Stats(); return s.Hits, s.Misses }); err != nil {
 			return err

@@ -167,6 +167,17 @@ func (e *Engine) ModeNow(m Mode) Mode {
 	return m
 }
 
+// SearchQueue reports how many searches scan the index now and how many
+// wait for their turn; ok is false for an index without a queue (Weaviate).
+func (e *Engine) SearchQueue() (scanning, waiting int, ok bool) {
+	q, ok := e.index.(interface{ Queue() (int, int) })
+	if !ok {
+		return 0, 0, false
+	}
+	scanning, waiting = q.Queue()
+	return scanning, waiting, true
+}
+
 // Len is the number of papers the engine serves.
 func (e *Engine) Len() int {
 	e.infoMu.RLock()

@@ -219,19 +219,36 @@ func (m *Metrics) RegisterIndexSize(model string, size func() int) error {
 // RegisterEmbedQueue exports the embedding calls running and waiting now
 // (recommend_embed_in_flight and recommend_embed_waiting).
 func (m *Metrics) RegisterEmbedQueue(inFlight, waiting func() int) error {
+	return m.registerGauges("embed", []gauge{
+		{"in_flight", "Embedding calls running now.", inFlight},
+		{"waiting", "Embedding calls waiting for a slot now.", waiting},
+	})
+}
+
+// RegisterSearchQueue exports the vector index's admission queue
+// (recommend_search_scanning and recommend_search_waiting): searches
+// scanning the index now, and searches waiting for their turn.
+func (m *Metrics) RegisterSearchQueue(scanning, waiting func() int) error {
+	return m.registerGauges("search", []gauge{
+		{"scanning", "Vector searches scanning the index now.", scanning},
+		{"waiting", "Vector searches waiting for their turn to scan now.", waiting},
+	})
+}
+
+// gauge is a gauge read from fn at every scrape.
+type gauge struct {
+	name, help string
+	fn         func() int
+}
+
+func (m *Metrics) registerGauges(subsystem string, gs []gauge) error {
 	if m == nil {
 		return nil
 	}
-	for _, g := range []struct {
-		name, help string
-		fn         func() int
-	}{
-		{"in_flight", "Embedding calls running now.", inFlight},
-		{"waiting", "Embedding calls waiting for a slot now.", waiting},
-	} {
+	for _, g := range gs {
 		fn := g.fn
 		if err := m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: "embed", Name: g.name, Help: g.help,
+			Namespace: Namespace, Subsystem: subsystem, Name: g.name, Help: g.help,
 		}, func() float64 { return float64(fn()) })); err != nil {
 			return err
 		}

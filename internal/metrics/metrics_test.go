@@ -129,6 +129,9 @@ func TestExposition(t *testing.T) {
 	if err := m.RegisterEmbedQueue(func() int { return 2 }, func() int { return 5 }); err != nil {
 		t.Fatal(err)
 	}
+	if err := m.RegisterSearchQueue(func() int { return 1 }, func() int { return 3 }); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.RegisterCache(func() (uint64, uint64) { return 40, 9 }); err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +153,8 @@ func TestExposition(t *testing.T) {
 		`recommend_index_papers{model="m"} 12`,
 		`recommend_embed_in_flight 2`,
 		`recommend_embed_waiting 5`,
+		`recommend_search_scanning 1`,
+		`recommend_search_waiting 3`,
 		`recommend_embed_cache_hits_total 40`,
 		`recommend_embed_cache_misses_total 9`,
 		`go_memstats_heap_inuse_bytes `,
@@ -183,6 +188,7 @@ func TestNilMetrics(t *testing.T) {
 	for _, err := range []error{
 		m.RegisterIndexSize("m", func() int { return 0 }),
 		m.RegisterEmbedQueue(func() int { return 0 }, func() int { return 0 }),
+		m.RegisterSearchQueue(func() int { return 0 }, func() int { return 0 }),
 		m.RegisterCache(func() (uint64, uint64) { return 0, 0 }),
 	} {
 		if err != nil {
