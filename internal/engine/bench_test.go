@@ -144,13 +144,13 @@ func (m modelOnlyEmbedder) Embed(context.Context, []string) ([][]float32, error)
 }
 
 // openBenchStore opens a new store in dir.
-func openBenchStore(b *testing.B, dir string) *store.Store {
-	b.Helper()
+func openBenchStore(tb testing.TB, dir string) *store.Store {
+	tb.Helper()
 	st, err := store.Open(filepath.Join(dir, "recommend.db"), &store.Options{Logger: benchLog})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { st.Close() })
 	return st
 }
 

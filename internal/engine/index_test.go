@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/recommend-dev/recommend/internal/paper"
@@ -43,11 +42,7 @@ func (f *failingIndex) Score(ctx context.Context, q []float32, ids []string) ([]
 
 func TestIndexErrorsReachTheCaller(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "recommend.db"), &store.Options{Logger: benchLog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openBenchStore(t, t.TempDir())
 	emb := newTableEmbedder("table", 8)
 	mem, err := NewMemIndex(emb.Model(), emb.Dimensions())
 	if err != nil {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,11 +16,7 @@ import (
 // once Load returns, everything works.
 func TestLoadServesSemanticFirst(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "recommend.db"), &store.Options{Logger: benchLog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openBenchStore(t, t.TempDir())
 	const n, dims = 300, 32
 	c := synth.New(synth.Config{N: n, Dims: dims, Seed: 3})
 	table := newTableEmbedder("synth-table", dims)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -18,11 +17,7 @@ import (
 // small corpora.
 func sideTestEngine(t *testing.T, n int) (*Engine, *synth.Corpus) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "recommend.db"), &store.Options{Logger: benchLog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openBenchStore(t, t.TempDir())
 	c := synth.New(synth.Config{N: n, Dims: 64, Seed: 5})
 	table := newTableEmbedder("synth-table", 64)
 	e, err := New(Config{Store: st, NotFound: store.ErrNotFound, Embedder: table, Logger: benchLog})

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -28,11 +27,7 @@ func (c *countingEmbedder) Embed(ctx context.Context, texts []string) ([][]float
 // Writing a paper again embeds it again only if its text changed.
 func TestPutReusesVectorsOfUnchangedText(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "recommend.db"), &store.Options{Logger: benchLog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openBenchStore(t, t.TempDir())
 	c := synth.New(synth.Config{N: 20, Dims: 16, Seed: 9})
 	emb := &countingEmbedder{tableEmbedder: newTableEmbedder("table", 16)}
 	ps, vs := synthBatch(c, 0, 20)
