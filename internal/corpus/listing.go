@@ -202,7 +202,10 @@ func (l *listingLine) classify() {
 			l.kind = kindAuthors
 			l.authors, _ = strconv.Atoi(m[1])
 		}
-	case len(t) <= 32:
+	default:
+		// A date line, maybe followed by a count, whatever its length (the
+		// fuzzer found "Aug 00 0044…" with a long count taken as a title
+		// when only short lines were tried).
 		if m := dateRE.FindStringSubmatch(t); m != nil {
 			l.kind = kindDate
 			if m[3] != "" {
