@@ -55,8 +55,8 @@ type appFlags struct {
 // envAliases lets the OpenAI flags fall back to the variables every OpenAI
 // client reads.
 var envAliases = map[string]string{
-	"openai-base-url": "OPENAI_BASE_URL",
-	"openai-api-key":  "OPENAI_API_KEY",
+	"openai-base-url":  "OPENAI_BASE_URL",
+	"openai-api-key":   "OPENAI_API_KEY",
 	"weaviate-api-key": "WEAVIATE_API_KEY",
 }
 

@@ -366,4 +366,3 @@ func relu(v []float32) {
 		}
 	}
 }
-
