@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -71,7 +70,7 @@ func (f *appFlags) openBackend(ctx context.Context, log *slog.Logger) (*backend,
 		if f.backend.urls != "" {
 			return nil, usageError{"--weaviate-url needs --store weaviate"}
 		}
-		st, err := store.Open(filepath.Join(f.data, "recommend.db"), &store.Options{Logger: log})
+		st, err := store.Open(dataFile(f.data), &store.Options{Logger: log})
 		if err != nil {
 			return nil, err
 		}
