@@ -110,10 +110,6 @@ func (s *MemIndex) Score(_ context.Context, q []float32, ids []string) ([]float6
 	return out, nil
 }
 
-// maxPostFilter is the most ids of a query's own papers that Search drops
-// from the index's results rather than through an exclude function.
-const maxPostFilter = 16
-
 // Search returns the k nearest neighbours of q, best first.
 //
 // Without a date range, the ids in o.Skip are dropped from k+len(Skip)
@@ -127,7 +123,7 @@ func (s *MemIndex) Search(ctx context.Context, q []float32, k int, o SearchOptio
 		return nil, nil
 	}
 	dated := o.PublishedAfter != "" || o.PublishedBefore != ""
-	if dated || len(o.Skip) > maxPostFilter {
+	if dated || len(o.Skip) > MaxPostFilter {
 		return s.search(ctx, q, k, vecindex.SearchOptions{Exact: o.Exact, Exclude: o.Exclude, Rerank: o.Rerank})
 	}
 	rerank := o.Rerank

@@ -107,7 +107,7 @@ func TestSemanticSideSkip(t *testing.T) {
 				check("related "+id, rs, []string{id})
 				// Few positives are dropped after the search, many through
 				// the index's exclude function: both must hold.
-				for _, np := range []int{2, maxPostFilter + 4} {
+				for _, np := range []int{2, MaxPostFilter + 4} {
 					var pos []string
 					for s := range np {
 						pos = append(pos, c.ID((j*131+s)%n))

@@ -32,11 +32,6 @@ type Index struct {
 // Index returns the Store's engine.Index.
 func (s *Store) Index() *Index { return &Index{s: s} }
 
-// maxPostFilter is the most Skip ids that Search drops from a larger
-// unfiltered result rather than with a filter: an unfiltered HNSW search is
-// cheaper than a filtered one.
-const maxPostFilter = 16
-
 // Add does nothing: the vectors are already in Weaviate, written with
 // their papers by PutPapers or PutVectors (the store side of the same
 // collection). It exists to satisfy engine.Index.
@@ -133,7 +128,7 @@ func (x *Index) Search(ctx context.Context, q []float32, k int, o engine.SearchO
 	if o.Exact {
 		return s.exactSearch(ctx, q, k, and(dates, skipFilter(o.Skip)))
 	}
-	if dates == nil && len(o.Skip) <= maxPostFilter {
+	if dates == nil && len(o.Skip) <= engine.MaxPostFilter {
 		hs, err := s.nearVector(ctx, q, k+len(o.Skip), nil)
 		if err != nil {
 			return nil, err
